@@ -1,0 +1,1 @@
+"""Nautilus adapters (Hazelcast) and the loopback test stand-ins for external venues."""

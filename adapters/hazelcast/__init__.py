@@ -1,0 +1,1 @@
+"""hazelcast package."""

@@ -1,0 +1,1 @@
+"""Order-book features (OBF): snapshots, providers, feature kernels and the feature engine."""
