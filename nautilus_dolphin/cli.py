@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every registrar that can be imported."""
     parser = argparse.ArgumentParser(prog="dolphin", description="DOLPHIN NG alpha engine on NautilusTrader")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, target in REGISTRARS.items():
+    for target in REGISTRARS.values():
         module_name, func_name = target.split(":")
         try:
             module = importlib.import_module(module_name)

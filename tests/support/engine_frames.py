@@ -1,0 +1,74 @@
+"""Hand-built DOLPHIN-format frames for engine scenario tests."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+ASSETS6 = ["AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT", "FFFUSDT"]
+SIGNAL_BAR = 150
+
+
+def scenario_frame(n: int = 300, signal_bar: int = SIGNAL_BAR, vel_div: float = -0.03) -> pd.DataFrame:
+    """Six assets drifting down until the signal bar (AAA the most), flat for the last 8 bars.
+
+    At ``signal_bar`` vel_div crosses the threshold; everywhere else it is 0. The IRP pick is
+    AAAUSDT (largest fall in units of its volatility) and direction confirmation is neutral.
+    """
+    t = np.arange(n, dtype=np.float64)
+    wiggle = np.where(t.astype(int) % 2 == 0, 1.0, -1.0) * 1e-4
+    prices = {}
+    drops = [0.020, 0.010, 0.008, 0.006, 0.004, -0.002]
+    for asset, drop in zip(ASSETS6, drops):
+        path = 100.0 * (1.0 - drop * np.minimum(t, signal_bar - 8) / (signal_bar - 8)) * (1.0 + wiggle)
+        path[signal_bar - 8 :] = path[signal_bar - 8]
+        prices[asset] = path
+    df = pd.DataFrame(prices)
+    df["vel_div"] = 0.0
+    df.loc[signal_bar, "vel_div"] = vel_div
+    df["v750_lambda_max_velocity"] = 0.0
+    df["instability_50"] = 0.0
+    df["timestamp"] = pd.date_range("2026-01-01", periods=n, freq="5s", tz="UTC")
+    return df
+
+
+@dataclass
+class FakeForewarnerResult:
+    status: str
+
+
+class FakeForewarner:
+    """Test double at the outer edge: returns fixed statuses per call and records what it saw."""
+
+    def __init__(self, statuses: list[str]) -> None:
+        self.statuses = list(statuses)
+        self.seen: list[dict] = []
+
+    def assess(self, config):
+        self.seen.append(dict(config))
+        return FakeForewarnerResult(self.statuses.pop(0) if self.statuses else "OK")
+
+
+
+def random_days(n_days: int = 4, n_bars: int = 4000, n_assets: int = 12, seed: int = 7) -> list:
+    """Random-walk DOLPHIN-format days with a mean-reverting dip after negative vel_div.
+
+    Returns a list of ``(date_str, df, asset_columns)``; deterministic for a seed.
+    """
+    rng = np.random.default_rng(seed)
+    assets = [f"A{i:02d}USDT" for i in range(n_assets)]
+    level = np.full(n_assets, 100.0)
+    out = []
+    for d in range(n_days):
+        vd = rng.normal(0.0, 0.012, n_bars)
+        common = rng.normal(0.0, 6e-4, n_bars) + np.where(vd < -0.02, -2e-3, 0.0)
+        common[1:] += np.where(vd[:-1] < -0.02, 2.5e-3, 0.0)
+        rets = common[:, None] + rng.normal(0.0, 5e-4, (n_bars, n_assets))
+        px = level * np.exp(np.cumsum(rets, axis=0))
+        level = px[-1]
+        df = pd.DataFrame(px, columns=assets)
+        df["vel_div"] = vd
+        df["v750_lambda_max_velocity"] = rng.normal(0.0, 0.01, n_bars)
+        df["instability_50"] = rng.normal(0.0, 0.01, n_bars)
+        out.append((f"2026-01-{d + 1:02d}", df, assets))
+    return out
