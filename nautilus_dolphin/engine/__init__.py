@@ -2,6 +2,7 @@
 
 from nautilus_dolphin.engine.base import EntryEvent
 from nautilus_dolphin.engine.base import ExitEvent
+from nautilus_dolphin.engine.base import ExitIntent
 from nautilus_dolphin.engine.base import NDAlphaEngine
 from nautilus_dolphin.engine.factories import BOOST_MODES
 from nautilus_dolphin.engine.factories import create_boost_engine
@@ -17,6 +18,7 @@ __all__ = [
     "AdaptiveBoostEngine",
     "EntryEvent",
     "ExitEvent",
+    "ExitIntent",
     "ExtendedLeverageEngine",
     "LiquidationGuardEngine",
     "NDAlphaEngine",

@@ -109,6 +109,11 @@ class OpenPosition:
     boost_scale: float
     proxy_b_entry: float
     bars_held: int = 0
+    pending_entry: bool = False
+    exit_reason: str | None = None
+    exit_bar: int = -1
+    exit_date: str = ""
+    exit_maker: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,17 @@ class ExitEvent:
     """The engine closed its position at this bar."""
 
     record: NDTradeRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ExitIntent:
+    """External execution: the engine wants its position closed (reduce-only) for ``reason``."""
+
+    asset: str
+    direction: int
+    quantity: float
+    reason: str
+    maker: bool
 
 
 class NDAlphaEngine:
@@ -168,6 +184,8 @@ class NDAlphaEngine:
         direction: int = 1,
         default_asset: str = "BTCUSDT",
         abs_max_leverage: float = BASE_ABS_MAX_LEVERAGE,
+        external_fills: bool = False,
+        size_increments: Mapping[str, float] | None = None,
     ) -> None:
         if initial_capital <= 0:
             raise ValueError(f"initial_capital must be > 0, was {initial_capital}")
@@ -204,6 +222,8 @@ class NDAlphaEngine:
         self.direction = direction
         self.default_direction = direction
         self.default_asset = default_asset
+        self.external_fills = bool(external_fills)
+        self.size_increments = dict(size_increments or {})
 
         self.base_max_leverage = float(max_leverage)
         self.abs_max_leverage = float(abs_max_leverage)
@@ -238,7 +258,10 @@ class NDAlphaEngine:
             "blocked_dc": 0,
             "blocked_ob": 0,
             "blocked_halt": 0,
+            "blocked_size": 0,
             "entries": 0,
+            "entry_rejected": 0,
+            "exit_rejected": 0,
         }
 
         self._ob_engine = None
@@ -463,9 +486,10 @@ class NDAlphaEngine:
         pos = self._pos
         if pos is not None:
             pos.bars_held += 1
-            reason = self._exit_reason(pos, self._hist.buf[ri, pos.asset_idx], bar_idx)
-            if reason is not None:
-                self._execute_exit(bar_idx, ri, reason)
+            if pos.exit_reason is None and not pos.pending_entry:
+                reason = self._exit_reason(pos, self._hist.buf[ri, pos.asset_idx], bar_idx)
+                if reason is not None:
+                    self._execute_exit(bar_idx, ri, reason)
         elif vel_div < self.vel_div_threshold:
             self.counters["signals"] += 1
             if self._halted:
@@ -498,13 +522,39 @@ class NDAlphaEngine:
             return MAX_HOLD
         return None
 
-    def _execute_exit(self, bar_idx: int, ri: int, reason: str) -> NDTradeRecord:
+    def _execute_exit(self, bar_idx: int, ri: int, reason: str) -> NDTradeRecord | None:
+        """Close the position for ``reason`` at this bar (internal) or ask for it (external)."""
         pos = self._pos
         price = float(self._hist.buf[ri, pos.asset_idx])
         maker = self.fees.draw_maker(entry=False)
+        pos.exit_reason = reason
+        pos.exit_bar = bar_idx
+        pos.exit_date = self.current_date
+        pos.exit_maker = maker
+        if self.external_fills:
+            self._events.append(ExitIntent(pos.asset, pos.direction, pos.quantity, reason, maker))
+            return None
         fill = self.fees.fill(price, pos.quantity * price, -pos.direction, maker)
-        gross = pos.direction * pos.quantity * (fill.price - pos.entry_price)
-        fees = pos.entry_fee + fill.fee
+        return self._book_exit(fill.price, fill.fee)
+
+    def on_exit_filled(self, price: float, fee: float) -> NDTradeRecord:
+        """External execution: the reduce-only exit filled at ``price`` with ``fee`` USDT."""
+        pos = self._pos
+        if pos is None or pos.exit_reason is None:
+            raise RuntimeError("on_exit_filled() without a pending exit")
+        return self._book_exit(float(price), float(fee))
+
+    def on_exit_rejected(self) -> None:
+        """External execution: the exit order was rejected; re-evaluate from the next bar."""
+        if self._pos is not None:
+            self._pos.exit_reason = None
+            self.counters["exit_rejected"] += 1
+
+    def _book_exit(self, exit_price: float, exit_fee: float) -> NDTradeRecord:
+        pos = self._pos
+        reason = pos.exit_reason
+        gross = pos.direction * pos.quantity * (exit_price - pos.entry_price)
+        fees = pos.entry_fee + exit_fee
         pnl = gross - fees
         self.capital += pnl
         self._trade_seq += 1
@@ -515,9 +565,9 @@ class NDAlphaEngine:
             entry_date=pos.entry_date,
             entry_bar=pos.entry_bar,
             entry_price=pos.entry_price,
-            exit_date=self.current_date,
-            exit_bar=bar_idx,
-            exit_price=fill.price,
+            exit_date=pos.exit_date,
+            exit_bar=pos.exit_bar,
+            exit_price=exit_price,
             exit_reason=reason,
             bars_held=pos.bars_held,
             leverage=pos.leverage,
@@ -531,23 +581,28 @@ class NDAlphaEngine:
             boost_scale=pos.boost_scale,
             proxy_b_entry=pos.proxy_b_entry,
             entry_maker=pos.entry_maker,
-            exit_maker=maker,
+            exit_maker=pos.exit_maker,
             liq_stop=reason == STOP_LOSS and pos.liq_armed,
         )
         self.trade_history.append(rec)
         self._pos = None
-        day = self._day
-        day["trades"] += 1
-        day["pnl"] += pnl
-        day["fees"] += fees
-        if pnl > 0:
-            day["wins"] += 1
-        else:
-            day["losses"] += 1
-        if rec.liq_stop:
-            day["liq_stops"] += 1
+        day = self._day if self._day else (self.day_history[-1] if self.day_history else {})
+        if day:
+            day["trades"] += 1
+            day["pnl"] += pnl
+            day["fees"] += fees
+            if pnl > 0:
+                day["wins"] += 1
+            else:
+                day["losses"] += 1
+            if rec.liq_stop:
+                day["liq_stops"] += 1
+        self._on_trade_closed(rec)
         self._events.append(ExitEvent(rec))
         return rec
+
+    def _on_trade_closed(self, rec: NDTradeRecord) -> None:
+        """Layer hook called once per closed trade."""
 
     # ------------------------------------------------------------------ entries
     def _try_entry(self, bar_idx: int, vel_div: float, ri: int) -> bool:
@@ -592,8 +647,7 @@ class NDAlphaEngine:
         leverage = min(leverage, self.abs_max_leverage)
         if not leverage > 0:
             return False
-        self._open_position(bar_idx, ai, asset, p_now, leverage, vel_div, scale)
-        return True
+        return self._open_position(bar_idx, ai, asset, p_now, leverage, vel_div, scale)
 
     def _ob_gate(self, asset: str, bar_idx: int, d: int) -> tuple[bool, float]:
         """Return (passed, market_ob_mult) per ``ob_policy``."""
@@ -618,13 +672,26 @@ class NDAlphaEngine:
         """Layer hook: return (boosted leverage, scale). The base engine does not boost."""
         return leverage, 1.0
 
+    def _quantity(self, asset: str, notional: float, price: float) -> float:
+        """Return the order quantity: notional / price, floored to the asset's size increment."""
+        qty = notional / price
+        step = self.size_increments.get(asset)
+        if step:
+            qty = float(np.floor(qty / step + 1e-9)) * step
+            qty = round(qty, 12)
+        return qty
+
     def _open_position(
         self, bar_idx: int, ai: int, asset: str, price: float, leverage: float, vel_div: float, scale: float
-    ) -> None:
+    ) -> bool:
         d = self.direction
         notional = self.capital * self.fraction * leverage
+        qty = self._quantity(asset, notional, price)
+        if not qty > 0:
+            self.counters["blocked_size"] += 1
+            self._pending_stop_override = None
+            return False
         maker = self.fees.draw_maker(entry=True)
-        fill = self.fees.fill(price, notional, d, maker)
         stop = self.stop_pct
         liq_armed = False
         if self._pending_stop_override is not None and self._pending_stop_override < stop:
@@ -636,26 +703,57 @@ class NDAlphaEngine:
             asset=asset,
             direction=d,
             ref_entry_price=price,
-            entry_price=fill.price,
+            entry_price=price,
             entry_date=self.current_date,
             entry_bar=bar_idx,
             leverage=leverage,
             notional=notional,
-            quantity=notional / fill.price,
+            quantity=qty,
             capital_at_entry=self.capital,
-            entry_fee=fill.fee,
+            entry_fee=0.0,
             entry_maker=maker,
             stop_pct=stop,
             liq_armed=liq_armed,
             vel_div_entry=vel_div,
             boost_scale=scale,
             proxy_b_entry=float(getattr(self, "_current_proxy_b", 0.0)),
+            pending_entry=self.external_fills,
         )
         self.counters["entries"] += 1
         self._day["max_leverage_used"] = max(self._day["max_leverage_used"], leverage)
-        self._events.append(
-            EntryEvent(asset, d, fill.price, notional / fill.price, notional, leverage, maker)
-        )
+        if self.external_fills:
+            self._events.append(EntryEvent(asset, d, price, qty, notional, leverage, maker))
+            return True
+        fill = self.fees.fill(price, qty * price, d, maker)
+        self._pos.entry_price = fill.price
+        self._pos.entry_fee = fill.fee
+        self._events.append(EntryEvent(asset, d, fill.price, qty, notional, leverage, maker))
+        return True
+
+    def on_entry_filled(self, price: float, quantity: float, fee: float) -> None:
+        """External execution: (part of) the entry filled; the position takes the venue's numbers.
+
+        Several partial fills accumulate: quantity-weighted average price, summed fees.
+        """
+        pos = self._pos
+        if pos is None:
+            raise RuntimeError("on_entry_filled() without a pending entry")
+        if pos.pending_entry:
+            pos.entry_price = float(price)
+            pos.quantity = float(quantity)
+            pos.entry_fee = float(fee)
+            pos.pending_entry = False
+        else:
+            total = pos.quantity + float(quantity)
+            pos.entry_price = (pos.entry_price * pos.quantity + float(price) * float(quantity)) / total
+            pos.quantity = total
+            pos.entry_fee += float(fee)
+
+    def on_entry_rejected(self) -> None:
+        """External execution: the entry order was rejected or expired unfilled; stay flat."""
+        if self._pos is not None and self._pos.pending_entry:
+            self._pos = None
+            self.counters["entry_rejected"] += 1
 
     # ------------------------------------------------------------------ traces
     def _tick_state(self, bar_idx: int, vel_div: float, vrok: bool) -> dict[str, Any]:

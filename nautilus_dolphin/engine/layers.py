@@ -148,8 +148,7 @@ class LiquidationGuardEngine(ExtendedLeverageEngine):
         finally:
             self._pending_stop_override = None
 
-    def _execute_exit(self, bar_idx: int, ri: int, reason: str) -> NDTradeRecord:
-        rec = super()._execute_exit(bar_idx, ri, reason)
+    def _on_trade_closed(self, rec: NDTradeRecord) -> None:
+        super()._on_trade_closed(rec)
         if rec.exit_reason == STOP_LOSS and rec.liq_stop:
             self.liq_stops += 1
-        return rec
