@@ -598,7 +598,8 @@ class NDAlphaEngine:
             if rec.liq_stop:
                 day["liq_stops"] += 1
         self._on_trade_closed(rec)
-        self._events.append(ExitEvent(rec))
+        if not self.external_fills:
+            self._events.append(ExitEvent(rec))
         return rec
 
     def _on_trade_closed(self, rec: NDTradeRecord) -> None:

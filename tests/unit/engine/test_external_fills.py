@@ -37,11 +37,12 @@ def test_external_fills_reproduce_internal_books(frame):
             eng.on_entry_filled(ev.price, ev.quantity, fee)
         elif isinstance(ev, ExitIntent):
             px = prices[ev.asset]
-            eng.on_exit_filled(px, ev.quantity * px * (0.0002 if ev.maker else 0.0005))
+            rec = eng.on_exit_filled(px, ev.quantity * px * (0.0002 if ev.maker else 0.0005))
+            seen.append(rec.exit_reason)
 
     external = create_d_liq_engine(**KW, external_fills=True)
     _stream(external, frame, venue)
-    assert seen == ["EntryEvent", "ExitIntent", "ExitEvent"]
+    assert seen == ["EntryEvent", "ExitIntent", "FIXED_TP"]
     assert [t.to_dict() for t in external.trade_history] == [t.to_dict() for t in internal.trade_history]
     assert external.capital == pytest.approx(internal.capital, rel=1e-12)
 
