@@ -428,6 +428,39 @@ class NDAlphaEngine:
         self._on_bar(int(bar_idx), vd, ri, bool(vol_regime_ok))
         return tuple(self._events)
 
+    def step_bar_row(
+        self,
+        bar_idx: int,
+        vel_div: float,
+        row: np.ndarray,
+        vol_regime_ok: bool = True,
+        v750_vel: float = 0.0,
+        inst50: float | None = None,
+    ) -> tuple:
+        """Like ``step_bar`` with prices as a float64 row in the engine's asset order (no dict)."""
+        if not self._day:
+            raise RuntimeError("step_bar_row() called outside begin_day()/end_day()")
+        vd = float(vel_div)
+        if not np.isfinite(vd):
+            self._day["bars_skipped"] += 1
+            self.counters["bars_skipped"] += 1
+            return ()
+        row = np.array(row, dtype=np.float64)
+        if row.shape != (len(self.assets),):
+            raise ValueError(f"price row has shape {row.shape}, expected ({len(self.assets)},)")
+        finite = np.isfinite(row)
+        bad = (finite & ~(row > 0)) | np.isinf(row)
+        n_bad = int(bad.sum())
+        if n_bad:
+            self.counters["bad_prices"] += n_bad
+        row[~(finite & (row > 0))] = np.nan
+        if inst50 is not None:
+            self._update_proxy(float(inst50), float(v750_vel))
+        self._events = []
+        ri = self._hist.append_row(row)
+        self._on_bar(int(bar_idx), vd, ri, bool(vol_regime_ok))
+        return tuple(self._events)
+
     def process_day(
         self,
         date_str: str,
@@ -755,6 +788,116 @@ class NDAlphaEngine:
         if self._pos is not None and self._pos.pending_entry:
             self._pos = None
             self.counters["entry_rejected"] += 1
+
+    # ------------------------------------------------------------------ state
+    def adopt_position(
+        self,
+        asset: str,
+        direction: int,
+        entry_price: float,
+        quantity: float,
+        leverage: float | None = None,
+        entry_date: str | None = None,
+        entry_bar: int = -1,
+        bars_held: int = 0,
+        entry_fee: float = 0.0,
+    ) -> None:
+        """Take over a position that exists at the venue (restart recovery) and manage its exit.
+
+        Unknown fields default conservatively: leverage from notional over capital * fraction,
+        the liquidation-guard stop re-armed when the engine has one.
+        """
+        if self._pos is not None:
+            raise RuntimeError(f"engine already holds {self._pos.asset}; cannot adopt {asset}")
+        if asset not in self._asset_index:
+            raise ValueError(f"cannot adopt {asset}: not in the engine's universe")
+        notional = abs(quantity) * entry_price
+        if leverage is None:
+            leverage = notional / max(self.capital * self.fraction, 1e-12)
+        stop = self.stop_pct
+        liq = getattr(self, "_liq_stop_pct", None)
+        liq_armed = liq is not None and liq < stop
+        if liq_armed:
+            stop = liq
+        self._pos = OpenPosition(
+            asset_idx=self._asset_index[asset],
+            asset=asset,
+            direction=int(direction),
+            ref_entry_price=float(entry_price),
+            entry_price=float(entry_price),
+            entry_date=entry_date or (self.current_date or ""),
+            entry_bar=int(entry_bar),
+            leverage=float(leverage),
+            notional=notional,
+            quantity=abs(float(quantity)),
+            capital_at_entry=self.capital,
+            entry_fee=float(entry_fee),
+            entry_maker=False,
+            stop_pct=stop,
+            liq_armed=liq_armed,
+            vel_div_entry=float("nan"),
+            boost_scale=1.0,
+            proxy_b_entry=0.0,
+            bars_held=int(bars_held),
+        )
+
+    def export_state(self) -> dict[str, Any]:
+        """Return the state a restart needs as plain data (JSON-safe).
+
+        Capital, trade counter, liquidation-stop count, the RNG state (so a restarted engine
+        draws what the uninterrupted one would) and the open position. Price and proxy
+        histories are not saved: after a restart the IRP lookback warms up again.
+        """
+        pos = self._pos
+        return {
+            "capital": self.capital,
+            "trade_seq": self._trade_seq,
+            "liq_stops": self.liq_stops,
+            "rng_state": self._rng.bit_generator.state,
+            "position": None
+            if pos is None or pos.pending_entry
+            else {
+                "asset": pos.asset,
+                "direction": pos.direction,
+                "entry_price": pos.entry_price,
+                "ref_entry_price": pos.ref_entry_price,
+                "quantity": pos.quantity,
+                "leverage": pos.leverage,
+                "entry_date": pos.entry_date,
+                "entry_bar": pos.entry_bar,
+                "bars_held": pos.bars_held,
+                "entry_fee": pos.entry_fee,
+                "capital_at_entry": pos.capital_at_entry,
+                "vel_div_entry": pos.vel_div_entry,
+                "boost_scale": pos.boost_scale,
+            },
+        }
+
+    def import_state(self, state: Mapping[str, Any]) -> None:
+        """Restore ``export_state`` output (assets must already be set)."""
+        self.capital = float(state["capital"])
+        self._trade_seq = int(state.get("trade_seq", 0))
+        self.liq_stops = int(state.get("liq_stops", 0))
+        if state.get("rng_state"):
+            self._rng.bit_generator.state = state["rng_state"]
+        self._pos = None
+        p = state.get("position")
+        if p:
+            self.adopt_position(
+                p["asset"],
+                p["direction"],
+                p["entry_price"],
+                p["quantity"],
+                leverage=p["leverage"],
+                entry_date=p["entry_date"],
+                entry_bar=p["entry_bar"],
+                bars_held=p["bars_held"],
+                entry_fee=p["entry_fee"],
+            )
+            self._pos.ref_entry_price = float(p.get("ref_entry_price", p["entry_price"]))
+            self._pos.capital_at_entry = float(p.get("capital_at_entry", self.capital))
+            self._pos.vel_div_entry = float(p.get("vel_div_entry", float("nan")))
+            self._pos.boost_scale = float(p.get("boost_scale", 1.0))
 
     # ------------------------------------------------------------------ traces
     def _tick_state(self, bar_idx: int, vel_div: float, vrok: bool) -> dict[str, Any]:

@@ -93,3 +93,40 @@ def test_size_below_one_increment_blocks_the_entry(frame):
     eng = create_d_liq_engine(**KW, size_increments={a: 1e6 for a in ASSETS6})
     eng.process_day("2026-01-01", frame, ASSETS6, vol_regime_ok=np.ones(len(frame), bool))
     assert eng.trade_history == [] and eng.counters["blocked_size"] == 1
+
+
+def test_state_round_trip_resumes_the_position(frame):
+    frame.loc[SIGNAL_BAR + 10 :, "AAAUSDT"] *= 1.012
+    ref = create_d_liq_engine(**KW)
+    ref.process_day("2026-01-01", frame, ASSETS6, vol_regime_ok=np.ones(len(frame), bool))
+
+    first = create_d_liq_engine(**KW)
+    first.set_assets(ASSETS6)
+    first.begin_day("2026-01-01")
+    rows = frame[ASSETS6].to_numpy()
+    for i in range(SIGNAL_BAR + 3):
+        first.step_bar_row(i, frame.loc[i, "vel_div"], rows[i], True, 0.0, 0.0)
+    state = first.export_state()
+    assert state["position"]["asset"] == "AAAUSDT"
+
+    second = create_d_liq_engine(**KW)  # a restart: fresh engine, saved state
+    second.set_assets(ASSETS6)
+    second.import_state(state)
+    second.begin_day("2026-01-01")
+    for i in range(SIGNAL_BAR + 3, len(frame)):
+        second.step_bar_row(i, frame.loc[i, "vel_div"], rows[i], True, 0.0, 0.0)
+    assert len(second.trade_history) == 1
+    got, want = second.trade_history[0], ref.trade_history[0]
+    assert (got.exit_bar, got.exit_reason, got.entry_bar) == (want.exit_bar, want.exit_reason, want.entry_bar)
+    assert second.capital == pytest.approx(ref.capital, rel=1e-12)
+
+
+def test_adopt_position_rejects_unknown_asset_and_double_adoption():
+    eng = create_d_liq_engine(**KW)
+    eng.set_assets(ASSETS6)
+    with pytest.raises(ValueError, match="not in the engine's universe"):
+        eng.adopt_position("ZZZUSDT", 1, 1.0, 1.0)
+    eng.adopt_position("AAAUSDT", 1, 100.0, 10.0)
+    assert eng.position.stop_pct == pytest.approx(0.95 / 9)
+    with pytest.raises(RuntimeError, match="already holds"):
+        eng.adopt_position("BBBUSDT", 1, 100.0, 10.0)
