@@ -72,3 +72,37 @@ def random_days(n_days: int = 4, n_bars: int = 4000, n_assets: int = 12, seed: i
         df["instability_50"] = rng.normal(0.0, 0.01, n_bars)
         out.append((f"2026-01-{d + 1:02d}", df, assets))
     return out
+
+
+def nautilus_objects_for_frame(df: pd.DataFrame, assets: list[str], tick: float = 0.0001, step: float = 0.001):
+    """Instruments, zero-spread quotes and DolphinScan data for a hand-built frame (test helper)."""
+    from nautilus_trader.model.data import DataType
+    from nautilus_trader.model.data import QuoteTick
+    from nautilus_trader.model.objects import Price
+    from nautilus_trader.model.objects import Quantity
+
+    from nautilus_dolphin.data.universe import AssetSpec
+    from strategies.data_types import DolphinScan
+    from strategies.instruments import make_perpetual
+
+    instruments = [make_perpetual(AssetSpec(a, 100.0, tick, step, "test"), exchange_info={}) for a in assets]
+    ts = (df["timestamp"].astype("int64")).to_numpy()
+    px = df[assets].to_numpy(np.float64)
+    quotes = []
+    for j, inst in enumerate(instruments):
+        for i in range(len(df)):
+            if not px[i, j] > 0:
+                continue
+            p = Price(px[i, j], inst.price_precision)
+            quotes.append(QuoteTick(inst.id, p, p, Quantity(1e6, inst.size_precision),
+                                    Quantity(1e6, inst.size_precision), int(ts[i]), int(ts[i])))
+    quotes.sort(key=lambda q: q.ts_init)
+    scans = []
+    for i in range(len(df)):
+        row = df.iloc[i]
+        scans.append(DolphinScan(ts_event=int(ts[i]), ts_init=int(ts[i]), scan_number=i,
+                                 vel_div=float(row["vel_div"]),
+                                 v750_lambda_max_velocity=float(row.get("v750_lambda_max_velocity", 0.0)),
+                                 instability_50=float(row.get("instability_50", 0.0)),
+                                 prices=px[i].copy()))
+    return instruments, quotes, scans, DataType(DolphinScan)

@@ -1,0 +1,435 @@
+"""DolphinStrategy: the DOLPHIN alpha engine as a Nautilus ``Strategy``.
+
+The same class runs in a backtest (day-batched ``BacktestEngine``, see ``strategies.backtest``) and
+in a live ``TradingNode``. Per scan it (1) rolls the engine's UTC day when the scan's date changes,
+(2) runs the OB feature engine (``step_live`` in live mode; in backtests the runner preloads the day),
+(3) calls ``engine.step_bar_row`` and (4) turns the engine's decisions into orders: entries sized
+by the engine (capital x fraction x leverage, floored to the instrument's size increment) and
+reduce-only exits. Fills, commissions and rejections flow back into the engine (its
+``external_fills`` mode), so the engine's capital and position are the venue's.
+"""
+
+import json
+from collections import deque
+from collections.abc import Mapping
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from nautilus_trader.model.data import DataType
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.events import OrderCanceled
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderExpired
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.identifiers import ClientId
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Price
+from nautilus_trader.model.objects import Quantity
+from nautilus_trader.trading.strategy import Strategy
+
+from nautilus_dolphin.config import ENGINE_KWARGS
+from nautilus_dolphin.config import VOL_P60_MIN_SEG
+from nautilus_dolphin.config import VOL_P60_SEGMENT
+from nautilus_dolphin.config import VOL_REFERENCE_ASSET
+from nautilus_dolphin.engine import EntryEvent
+from nautilus_dolphin.engine import ExitIntent
+from nautilus_dolphin.engine import NDAlphaEngine
+from nautilus_dolphin.engine import create_boost_engine
+from nautilus_dolphin.engine import create_d_liq_engine
+from nautilus_dolphin.engine.base import DEFAULT_WARMUP_BARS
+from strategies.config import MODES
+from strategies.config import OB_MODES
+from strategies.config import ORDER_STYLES
+from strategies.config import DolphinStrategyConfig
+from strategies.data_types import DolphinOBSnapshot
+from strategies.data_types import DolphinScan
+from strategies.fee_model import TAG_MAKER
+from strategies.fee_model import TAG_TAKER
+
+NS_PER_DAY: int = 86_400 * 1_000_000_000
+ENGINE_NAMES: tuple[str, ...] = ("d_liq", "boost", "baseline")
+ROLE_ENTRY: str = "ENTRY"
+ROLE_ENTRY_LIMIT: str = "ENTRY_LIMIT"
+ROLE_EXIT: str = "EXIT"
+
+
+def build_engine(name: str, overrides: Mapping[str, Any] | None = None, **extra: Any) -> NDAlphaEngine:
+    """Create the named engine with the gold ``ENGINE_KWARGS`` plus ``overrides``."""
+    kwargs = {**ENGINE_KWARGS, **dict(overrides or {}), **extra}
+    if name == "d_liq":
+        return create_d_liq_engine(**kwargs)
+    if name == "boost":
+        return create_boost_engine("adaptive_beta", **kwargs)
+    if name == "baseline":
+        return create_boost_engine("baseline", **kwargs)
+    raise ValueError(f"unknown engine {name!r}; expected one of {', '.join(ENGINE_NAMES)}")
+
+
+class StreamOBProvider:
+    """Order-book provider fed by ``DolphinOBSnapshot`` data received by the strategy (live mode).
+
+    Serves the newest snapshot per asset; snapshots older than ``max_age_s`` count as missing.
+    ``get_all_timestamps`` returns ``[]``: a live provider has no history (seed 000 §1).
+    """
+
+    def __init__(self, max_age_s: float = 5.0) -> None:
+        self.max_age_s = max_age_s
+        self._latest: dict[str, Any] = {}
+
+    def update(self, asset: str, snapshot: Any) -> None:
+        """Store the newest snapshot of ``asset``."""
+        self._latest[asset] = snapshot
+
+    def get_snapshot(self, asset: str, timestamp: float) -> Any:
+        snap = self._latest.get(asset)
+        if snap is None or timestamp - snap.timestamp > self.max_age_s:
+            return None
+        return snap
+
+    def get_all_timestamps(self, asset: str) -> list[float]:
+        return []
+
+
+class DolphinStrategy(Strategy):
+    """Trade the DOLPHIN engine's decisions on Binance USDT-M perpetuals (see module docstring)."""
+
+    def __init__(self, config: DolphinStrategyConfig) -> None:
+        super().__init__(config)
+        if config.order_style not in ORDER_STYLES:
+            raise ValueError(f"order_style must be one of {ORDER_STYLES}, was {config.order_style!r}")
+        if config.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, was {config.mode!r}")
+        if config.ob_mode not in OB_MODES:
+            raise ValueError(f"ob_mode must be one of {OB_MODES}, was {config.ob_mode!r}")
+        if not 0.0 <= config.min_data_quality <= 1.0:
+            raise ValueError(f"min_data_quality must be in [0, 1], was {config.min_data_quality}")
+        self.assets: tuple[str, ...] = tuple(config.assets)
+        # SHADOW decides and simulates its own fills: no orders ever leave the strategy.
+        self.engine: NDAlphaEngine = build_engine(
+            config.engine, config.engine_overrides, external_fills=config.mode == "TRADE"
+        )
+        self.engine.set_assets(self.assets)
+        self.instrument_ids: dict[str, InstrumentId] = {
+            a: InstrumentId.from_str(f"{a}-PERP.{config.venue}") for a in self.assets
+        }
+        self._btc_idx = self.assets.index(VOL_REFERENCE_ASSET) if VOL_REFERENCE_ASSET in self.assets else -1
+        self.ob_engine = None
+        self.ob_provider: StreamOBProvider | None = None
+        self._day_num: int | None = None
+        self._bar = 0
+        self._btc_day: list[float] = []
+        self._orders: dict[ClientOrderId, str] = {}
+        self._exit_fill = [0.0, 0.0, 0.0]  # qty, qty * px, commission
+        self.decisions: deque[dict[str, Any]] = deque(maxlen=1000)
+        self.counters: dict[str, int] = {
+            "scans": 0,
+            "scans_bad_shape": 0,
+            "low_quality": 0,
+            "orders_entry": 0,
+            "orders_exit": 0,
+            "fills": 0,
+            "rejected": 0,
+            "limit_timeouts": 0,
+            "adopted_positions": 0,
+            "unknown_positions": 0,
+        }
+        self._saved_day: tuple[int, int] | None = None
+
+    # ------------------------------------------------------------------ wiring
+    def set_components(self, ob_engine: Any = None, acb: Any = None, forewarner: Any = None,
+                       mc_cfg: Mapping[str, Any] | None = None) -> None:
+        """Inject the OB feature engine, ACB and MC-Forewarner (before the strategy starts)."""
+        if ob_engine is not None:
+            self.ob_engine = ob_engine
+            self.engine.set_ob_engine(ob_engine)
+        if acb is not None:
+            self.engine.set_acb(acb)
+        if forewarner is not None:
+            self.engine.set_mc_forewarner(forewarner, mc_cfg)
+
+    def prepare_day(self, date_str: str, bar_timestamps: np.ndarray | None = None) -> None:
+        """Backtest hook: preload the OB engine for a day before its scans are replayed."""
+        if self.ob_engine is not None and self.config.ob_mode in ("mock", "preload"):
+            self.ob_engine.preload_date(date_str, list(self.assets), bar_timestamps=bar_timestamps)
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_start(self) -> None:
+        increments: dict[str, float] = {}
+        for asset, iid in self.instrument_ids.items():
+            inst = self.cache.instrument(iid)
+            if inst is None:
+                self.log.warning(f"instrument {iid} not in cache: {asset} cannot be traded")
+                continue
+            increments[asset] = float(inst.size_increment)
+        self.engine.size_increments = increments
+        self.engine.set_esoteric_hazard_multiplier(self.config.hazard_score)
+        if self.config.ob_mode == "live" and self.ob_engine is None:
+            from nautilus_dolphin.obf.features import OBFeatureEngine
+
+            self.ob_provider = StreamOBProvider()
+            self.set_components(ob_engine=OBFeatureEngine(self.ob_provider))
+        scan_client = ClientId(self.config.scan_client_id) if self.config.scan_client_id else None
+        self.subscribe_data(DataType(DolphinScan), client_id=scan_client)
+        if self.config.ob_mode == "live":
+            ob_client = ClientId(self.config.ob_client_id) if self.config.ob_client_id else None
+            self.subscribe_data(DataType(DolphinOBSnapshot), client_id=ob_client)
+        if self.config.subscribe_quotes:
+            for iid in self.instrument_ids.values():
+                if self.cache.instrument(iid) is not None:
+                    self.subscribe_quote_ticks(iid)
+        self._reconcile_positions()
+        self.log.info(
+            f"DOLPHIN {self.config.engine} mode={self.config.mode} assets={len(self.assets)} "
+            f"caps={self.engine.base_max_leverage}/{self.engine.abs_max_leverage} ob={self.config.ob_mode}"
+        )
+
+    def on_stop(self) -> None:
+        if self.engine.current_date is not None and self.engine._day:
+            self.engine.end_day()
+
+    def on_save(self) -> dict[str, bytes]:
+        state = {"engine": self.engine.export_state(), "day_num": self._day_num, "bar": self._bar}
+        return {"dolphin": json.dumps(state).encode()}
+
+    def on_load(self, state: dict[str, bytes]) -> None:
+        raw = state.get("dolphin")
+        if not raw:
+            return
+        doc = json.loads(raw.decode())
+        self.engine.import_state(doc["engine"])
+        if doc.get("day_num") is not None:
+            self._saved_day = (int(doc["day_num"]), int(doc.get("bar", 0)))
+        self.log.info(f"restored engine state: capital={self.engine.capital:.2f} position={doc['engine']['position']}")
+
+    def _reconcile_positions(self) -> None:
+        """Adopt a venue position the engine does not know; report positions it cannot manage."""
+        pos = self.engine.position
+        open_positions = [
+            p for p in self.cache.positions_open() if p.instrument_id.venue.value == self.config.venue
+        ]
+        by_asset = {p.instrument_id.symbol.value.removesuffix("-PERP"): p for p in open_positions}
+        if pos is not None and pos.asset not in by_asset and self.config.mode == "TRADE":
+            self.log.warning(f"saved state holds {pos.asset} but the venue is flat: dropping it")
+            self.engine._pos = None
+            pos = None
+        for asset, p in by_asset.items():
+            if pos is not None and asset == pos.asset:
+                continue
+            if pos is None and asset in self.engine._asset_index and self.config.mode == "TRADE":
+                direction = 1 if p.is_long else -1
+                self.engine.adopt_position(asset, direction, float(p.avg_px_open), float(p.quantity))
+                pos = self.engine.position
+                self.counters["adopted_positions"] += 1
+                self.log.warning(f"adopted venue position {p.instrument_id} qty={p.quantity} px={p.avg_px_open}")
+            else:
+                self.counters["unknown_positions"] += 1
+                self.log.error(f"venue position {p.instrument_id} qty={p.quantity} is not managed by DOLPHIN")
+
+    # ------------------------------------------------------------------ data
+    def on_data(self, data: Any) -> None:
+        if isinstance(data, DolphinScan):
+            self._on_scan(data)
+        elif isinstance(data, DolphinOBSnapshot) and self.ob_provider is not None:
+            snap = data.to_ob_snapshot()
+            self.ob_provider.update(snap.asset, snap)
+
+    def _roll_day(self, day_num: int) -> None:
+        if self._day_num is not None and self.engine._day:
+            self.engine.end_day()
+        self._day_num = day_num
+        date_str = datetime.fromtimestamp(day_num * 86_400, tz=UTC).strftime("%Y-%m-%d")
+        self.engine.begin_day(date_str)
+        self._bar = 0
+        self._btc_day = []
+        if self._saved_day is not None and self._saved_day[0] == day_num:
+            self._bar = self._saved_day[1]
+        self._saved_day = None
+
+    def _vol_ok(self, bar_idx: int) -> bool:
+        vol_p60 = self.config.vol_p60
+        if vol_p60 is None:
+            return bar_idx >= DEFAULT_WARMUP_BARS
+        seg = np.asarray(self._btc_day[max(0, bar_idx - VOL_P60_SEGMENT) : bar_idx], dtype=np.float64)
+        if len(seg) < VOL_P60_MIN_SEG:
+            return False
+        dvol = float(np.std(np.diff(seg) / seg[:-1]))
+        return bool(np.isfinite(dvol) and dvol > vol_p60)
+
+    def _on_scan(self, scan: DolphinScan) -> None:
+        self.counters["scans"] += 1
+        if self.config.mode == "OFF":
+            return
+        day_num = scan.ts_event // NS_PER_DAY
+        if day_num != self._day_num:
+            self._roll_day(day_num)
+        bar_idx = self._bar
+        self._bar += 1
+        prices = scan.prices
+        if prices.shape != (len(self.assets),):
+            self.counters["scans_bad_shape"] += 1
+            self.log.error(f"scan {scan.scan_number}: {prices.shape[0]} prices for {len(self.assets)} assets")
+            return
+        if self._btc_idx >= 0:
+            self._btc_day.append(float(prices[self._btc_idx]))
+        vd = scan.vel_div
+        vrok = False
+        if vd < self.engine.vel_div_threshold:
+            vrok = self._vol_ok(bar_idx)
+            quality = float(np.count_nonzero(prices > 0)) / len(prices)
+            signals_ok = np.isfinite(scan.v750_lambda_max_velocity) and np.isfinite(scan.instability_50)
+            if quality < self.config.min_data_quality or not signals_ok:
+                self.counters["low_quality"] += 1
+                vrok = False
+        if self.config.ob_mode == "live" and self.ob_engine is not None:
+            self.ob_engine.step_live(list(self.assets), bar_idx)
+        events = self.engine.step_bar_row(
+            bar_idx, vd, prices, vrok, scan.v750_lambda_max_velocity, scan.instability_50
+        )
+        for ev in events:
+            if isinstance(ev, EntryEvent):
+                self._on_entry_decision(ev, scan, bar_idx)
+            elif isinstance(ev, ExitIntent):
+                self._on_exit_decision(ev, bar_idx)
+            else:
+                self._record("EXIT", bar_idx, scan.ts_event, asset=ev.record.asset, reason=ev.record.exit_reason,
+                             pnl=ev.record.pnl)
+
+    # ------------------------------------------------------------------ orders
+    def _record(self, kind: str, bar_idx: int, ts: int, **fields: Any) -> None:
+        self.decisions.append({"kind": kind, "ts": ts, "date": self.engine.current_date, "bar": bar_idx, **fields})
+
+    def _tags(self, maker: bool) -> list[str] | None:
+        if not self.config.tag_sp_fees:
+            return None
+        return [TAG_MAKER if maker else TAG_TAKER]
+
+    def _on_entry_decision(self, ev: EntryEvent, scan: DolphinScan, bar_idx: int) -> None:
+        self._record("ENTRY", bar_idx, scan.ts_event, asset=ev.asset, direction=ev.direction, price=ev.price,
+                     quantity=ev.quantity, leverage=ev.leverage, vel_div=scan.vel_div)
+        if self.config.mode != "TRADE":
+            return
+        iid = self.instrument_ids[ev.asset]
+        inst = self.cache.instrument(iid)
+        if inst is None:
+            self.engine.on_entry_rejected()
+            self.counters["rejected"] += 1
+            return
+        qty = Quantity(ev.quantity, inst.size_precision)
+        side = OrderSide.BUY if ev.direction > 0 else OrderSide.SELL
+        if self.config.order_style == "maker_limit":
+            order = self.order_factory.limit(
+                iid, side, qty, Price(ev.price, inst.price_precision), post_only=True, tags=self._tags(True)
+            )
+            self._orders[order.client_order_id] = ROLE_ENTRY_LIMIT
+            alert = self.clock.timestamp_ns() + int(self.config.limit_timeout_secs * 1e9)
+            self.clock.set_time_alert_ns(f"limit-timeout-{order.client_order_id}", alert, self._on_limit_timeout)
+        else:
+            order = self.order_factory.market(iid, side, qty, time_in_force=TimeInForce.GTC,
+                                              tags=self._tags(ev.maker))
+            self._orders[order.client_order_id] = ROLE_ENTRY
+        self.counters["orders_entry"] += 1
+        self.submit_order(order)
+
+    def _on_exit_decision(self, ev: ExitIntent, bar_idx: int) -> None:
+        self._record("EXIT_INTENT", bar_idx, self.clock.timestamp_ns(), asset=ev.asset, reason=ev.reason)
+        iid = self.instrument_ids[ev.asset]
+        inst = self.cache.instrument(iid)
+        side = OrderSide.SELL if ev.direction > 0 else OrderSide.BUY
+        order = self.order_factory.market(
+            iid, side, Quantity(ev.quantity, inst.size_precision), time_in_force=TimeInForce.GTC,
+            reduce_only=True, tags=self._tags(ev.maker),
+        )
+        self._orders[order.client_order_id] = ROLE_EXIT
+        self._exit_fill = [0.0, 0.0, 0.0]
+        self.counters["orders_exit"] += 1
+        self.submit_order(order)
+
+    def _on_limit_timeout(self, event: Any) -> None:
+        coid = ClientOrderId(event.name.removeprefix("limit-timeout-"))
+        order = self.cache.order(coid)
+        if order is not None and order.is_open:
+            self.counters["limit_timeouts"] += 1
+            self.cancel_order(order)
+
+    def on_order_filled(self, event: OrderFilled) -> None:
+        role = self._orders.get(event.client_order_id)
+        if role is None:
+            return
+        self.counters["fills"] += 1
+        px, qty, fee = float(event.last_px), float(event.last_qty), float(event.commission.as_double())
+        if role in (ROLE_ENTRY, ROLE_ENTRY_LIMIT):
+            self.engine.on_entry_filled(px, qty, fee)
+        else:
+            acc = self._exit_fill
+            acc[0] += qty
+            acc[1] += qty * px
+            acc[2] += fee
+            order = self.cache.order(event.client_order_id)
+            if order is not None and order.is_closed:
+                self.engine.on_exit_filled(acc[1] / acc[0], acc[2])
+        order = self.cache.order(event.client_order_id)
+        if order is not None and order.is_closed:
+            self._orders.pop(event.client_order_id, None)
+
+    def _on_order_failed(self, client_order_id: ClientOrderId, what: str) -> None:
+        role = self._orders.pop(client_order_id, None)
+        if role is None:
+            return
+        order = self.cache.order(client_order_id)
+        filled = float(order.filled_qty) if order is not None else 0.0
+        if role == ROLE_ENTRY_LIMIT and what == "canceled":
+            leaves = float(order.leaves_qty) if order is not None else 0.0
+            pos = self.engine.position
+            if leaves > 0 and pos is not None:
+                inst = self.cache.instrument(order.instrument_id)
+                market = self.order_factory.market(
+                    order.instrument_id, order.side, Quantity(leaves, inst.size_precision),
+                    time_in_force=TimeInForce.GTC, tags=self._tags(False),
+                )
+                self._orders[market.client_order_id] = ROLE_ENTRY
+                self.submit_order(market)
+            return
+        self.counters["rejected"] += 1
+        self.log.warning(f"{role} order {client_order_id} {what}")
+        if role in (ROLE_ENTRY, ROLE_ENTRY_LIMIT):
+            if filled == 0.0:
+                self.engine.on_entry_rejected()
+        elif role == ROLE_EXIT:
+            acc = self._exit_fill
+            if acc[0] > 0 and self.engine.position is not None:
+                self.engine.position.quantity -= acc[0]  # partly closed: manage the rest
+            self._exit_fill = [0.0, 0.0, 0.0]
+            self.engine.on_exit_rejected()
+
+    def on_order_rejected(self, event: OrderRejected) -> None:
+        self._on_order_failed(event.client_order_id, f"rejected: {event.reason}")
+
+    def on_order_denied(self, event: OrderDenied) -> None:
+        self._on_order_failed(event.client_order_id, f"denied: {event.reason}")
+
+    def on_order_canceled(self, event: OrderCanceled) -> None:
+        self._on_order_failed(event.client_order_id, "canceled")
+
+    def on_order_expired(self, event: OrderExpired) -> None:
+        self._on_order_failed(event.client_order_id, "expired")
+
+    # ------------------------------------------------------------------ checks
+    def venue_position_qty(self, asset: str) -> float:
+        """Return the venue's signed net quantity of ``asset`` (from the cache)."""
+        iid = self.instrument_ids[asset]
+        total = 0.0
+        for p in self.cache.positions_open(instrument_id=iid):
+            total += float(p.signed_qty)
+        return total
+
+    def engine_position_qty(self, asset: str) -> float:
+        """Return the engine's signed quantity of ``asset``."""
+        pos = self.engine.position
+        if pos is None or pos.asset != asset or pos.pending_entry:
+            return 0.0
+        return pos.direction * pos.quantity

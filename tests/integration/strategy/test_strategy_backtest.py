@@ -1,0 +1,110 @@
+"""DolphinStrategy in a real BacktestEngine: orders, fills and the engine's books."""
+
+import numpy as np
+import pytest
+from nautilus_trader.backtest.engine import BacktestEngine
+from nautilus_trader.backtest.engine import BacktestEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.model.data import CustomData
+from nautilus_trader.model.identifiers import ClientId
+from nautilus_trader.model.identifiers import Venue
+from support.engine_frames import ASSETS6
+from support.engine_frames import SIGNAL_BAR
+from support.engine_frames import nautilus_objects_for_frame
+from support.engine_frames import scenario_frame
+
+from nautilus_dolphin.config import ENGINE_KWARGS
+from nautilus_dolphin.engine import create_d_liq_engine
+from strategies.config import DolphinStrategyConfig
+from strategies.dolphin_strategy import DolphinStrategy
+from strategies.venue import add_binance_usdtm_venue
+
+OVERRIDES = {"use_ob_edge": False, "use_sp_slippage": False}
+
+
+def _frame(tp: bool = True):
+    df = scenario_frame(n=320)
+    if tp:
+        df.loc[SIGNAL_BAR + 10 :, "AAAUSDT"] *= 1.012
+    df[ASSETS6] = df[ASSETS6].round(4)
+    return df
+
+
+def _run(df, mode: str = "TRADE", **cfg):
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    add_binance_usdtm_venue(engine, 25000.0, parity=True)
+    instruments, quotes, scans, dtype = nautilus_objects_for_frame(df, ASSETS6)
+    for inst in instruments:
+        engine.add_instrument(inst)
+    engine.add_data(quotes)
+    engine.add_data([CustomData(dtype, s) for s in scans], client_id=ClientId("SCAN"))
+    config = DolphinStrategyConfig(assets=tuple(ASSETS6), engine_overrides=OVERRIDES, subscribe_quotes=False,
+                                   mode=mode, **cfg)
+    strat = DolphinStrategy(config)
+    engine.add_strategy(strat)
+    engine.run()
+    return engine, strat
+
+
+def _standalone(df):
+    eng = create_d_liq_engine(**{**ENGINE_KWARGS, **OVERRIDES}, size_increments={a: 0.001 for a in ASSETS6})
+    eng.process_day("2026-01-01", df, ASSETS6, vol_regime_ok=np.arange(len(df)) >= 100)
+    return eng
+
+
+@pytest.mark.timeout(120)
+def test_entry_and_take_profit_match_the_standalone_engine():
+    df = _frame()
+    engine, strat = _run(df)
+    try:
+        ref = _standalone(df)
+        got = strat.engine.trade_history
+        assert [t.key() for t in got] == [t.key() for t in ref.trade_history]
+        assert len(got) == 1 and got[0].exit_reason == "FIXED_TP"
+        fills = engine.trader.generate_order_fills_report()
+        assert len(fills) == 2
+        account = engine.portfolio.account(Venue("BINANCE"))
+        balance = float(account.balance_total().as_double())
+        assert strat.engine.capital == pytest.approx(balance, rel=1e-9)
+        assert strat.engine.capital == pytest.approx(ref.capital, rel=1e-9)
+        assert strat.venue_position_qty("AAAUSDT") == 0.0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_open_position_equals_venue_position():
+    df = _frame(tp=False).iloc[: SIGNAL_BAR + 20].copy()
+    engine, strat = _run(df)
+    try:
+        assert strat.engine.position is not None
+        assert strat.engine_position_qty("AAAUSDT") == pytest.approx(strat.venue_position_qty("AAAUSDT"))
+        assert strat.venue_position_qty("AAAUSDT") > 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_shadow_mode_sends_no_orders_but_records_decisions():
+    df = _frame()
+    engine, strat = _run(df, mode="SHADOW")
+    try:
+        assert engine.cache.orders() == []
+        kinds = [d["kind"] for d in strat.decisions]
+        assert kinds == ["ENTRY", "EXIT"]
+        assert strat.engine.trade_history[0].exit_reason == "FIXED_TP"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_low_quality_scan_does_not_trade():
+    df = _frame()
+    df.loc[SIGNAL_BAR, ["BBBUSDT", "CCCUSDT"]] = np.nan  # 4/6 valid prices < 0.9
+    engine, strat = _run(df)
+    try:
+        assert engine.cache.orders() == []
+        assert strat.counters["low_quality"] == 1
+        assert strat.engine.trade_history == []
+    finally:
+        engine.dispose()
