@@ -17,6 +17,7 @@ REGISTRARS: dict[str, str] = {
     "backtest": "nautilus_dolphin.backtest.cli:register",
     "catalog": "strategies.catalog_cli:register",
     "bench": "nautilus_dolphin.backtest.bench_cli:register",
+    "mc-train": "nautilus_dolphin.risk.cli:register",
     "venue": "adapters.loopback.binance_futures.cli:register",
     "hz-member": "adapters.loopback.hazelcast.cli:register",
 }
