@@ -1,0 +1,411 @@
+"""Fixtures for the loopback Binance USDT-M venue tests.
+
+- ``venue``: the loopback venue (a TEST STAND-IN) in a subprocess started with
+  ``python -m adapters.loopback.binance_futures``, with a start deadline and a bounded lifetime,
+  torn down after the test with its port checked closed.
+- ``node_kit``: builds and runs a real ``TradingNode`` with the real Nautilus Binance data client
+  and either the real Binance execution client or the sandbox (paper) execution client, with
+  ``ProbeStrategy`` (a small test strategy that records what it receives and places orders on
+  request). A *scenario* coroutine runs on the node's loop, asserts each step with its own
+  deadline, and stops the node; a hard deadline stops the node whatever happens.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SYMBOLS = ("BTCUSDT", "ETHUSDT")
+API_KEY = "loopback-test-key"
+API_SECRET = "loopback-test-secret"
+START_DEADLINE_SECS = 20.0
+VENUE_LIFETIME_SECS = 240.0
+
+
+# -- the venue subprocess ----------------------------------------------------------------------
+
+
+@dataclass
+class VenueProcess:
+    """A running loopback venue subprocess and a small control client."""
+
+    proc: subprocess.Popen
+    port: int
+    http: str
+    ws: str
+
+    def control(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+        """Call ``/_control/<path>``; raise AssertionError on a non-2xx reply."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.http}/_control/{path}",
+            data=data,
+            method=method or ("POST" if data is not None else "GET"),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"control {path} failed: {exc.code} {exc.read()!r}") from None
+
+    async def acontrol(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+        """``control`` off the event loop (for scenarios running inside the node)."""
+        return await asyncio.to_thread(self.control, path, body, method)
+
+    def state(self) -> dict:
+        """The venue state snapshot."""
+        return self.control("state")
+
+
+def _port_closed(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def start_venue(extra: list[str] | None = None) -> VenueProcess:
+    """Start the venue subprocess and wait (bounded) for its JSON banner."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "adapters.loopback.binance_futures",
+        "--symbols",
+        *SYMBOLS,
+        "--api-key",
+        API_KEY,
+        "--duration",
+        str(VENUE_LIFETIME_SECS),
+        "--step-interval",
+        "0.05",
+        "--step-ms",
+        "5000",
+        "--vol",
+        "0.0002",
+        *(extra or []),
+    ]
+    env = dict(os.environ, DOLPHIN_VENUE_API_SECRET=API_SECRET, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + START_DEADLINE_SECS
+    line = ""
+    while time.monotonic() < deadline and not line:
+        if proc.poll() is not None:
+            break
+        if sel.select(timeout=0.2):
+            line = proc.stdout.readline()
+    sel.close()
+    if not line:
+        proc.kill()
+        _, err = proc.communicate(timeout=5)
+        raise AssertionError(f"venue did not start within {START_DEADLINE_SECS}s: {err[-2000:]}")
+    banner = json.loads(line)
+    return VenueProcess(proc=proc, port=banner["port"], http=banner["http"], ws=banner["ws"])
+
+
+def stop_venue(venue: VenueProcess) -> None:
+    """Terminate the subprocess (kill after 5 s) and check its port is released."""
+    if venue.proc.poll() is None:
+        venue.proc.terminate()
+        try:
+            venue.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            venue.proc.kill()
+            venue.proc.wait(timeout=5)
+    for stream in (venue.proc.stdout, venue.proc.stderr):
+        if stream:
+            stream.close()
+    assert _port_closed(venue.port), f"port {venue.port} still open after venue teardown"
+
+
+@pytest.fixture
+def venue() -> VenueProcess:
+    """A fresh loopback venue subprocess for one test."""
+    handle = start_venue()
+    try:
+        yield handle
+    finally:
+        stop_venue(handle)
+
+
+# -- the probe strategy ------------------------------------------------------------------------
+
+
+def _probe_classes() -> tuple[type, type]:
+    from nautilus_trader.config import StrategyConfig
+    from nautilus_trader.model.data import Bar
+    from nautilus_trader.model.data import BarType
+    from nautilus_trader.model.data import QuoteTick
+    from nautilus_trader.model.data import TradeTick
+    from nautilus_trader.model.enums import OrderSide
+    from nautilus_trader.model.enums import TimeInForce
+    from nautilus_trader.model.identifiers import InstrumentId
+    from nautilus_trader.model.objects import Price
+    from nautilus_trader.model.objects import Quantity
+    from nautilus_trader.trading.strategy import Strategy
+
+    class ProbeConfig(StrategyConfig, frozen=True):
+        """Test strategy config; ``oms_type`` pinned to NETTING as the backtest uses."""
+
+        instrument_ids: tuple[str, ...] = ()
+        subscribe_bars: bool = True
+        subscribe_trades: bool = True
+
+    class ProbeStrategy(Strategy):
+        """Records data and order events; places orders when a scenario asks."""
+
+        def __init__(self, config: ProbeConfig) -> None:
+            super().__init__(config)
+            self.started = False
+            self.quotes: dict[str, int] = {}
+            self.trades: dict[str, int] = {}
+            self.bars: list[Any] = []
+            self.events: list[Any] = []
+
+        def on_start(self) -> None:
+            self.started = True
+            for raw in self.config.instrument_ids:
+                iid = InstrumentId.from_str(raw)
+                self.subscribe_quote_ticks(iid)
+                if self.config.subscribe_trades:
+                    self.subscribe_trade_ticks(iid)
+                if self.config.subscribe_bars:
+                    self.subscribe_bars(BarType.from_str(f"{raw}-1-MINUTE-LAST-EXTERNAL"))
+
+        def on_stop(self) -> None:
+            self.started = False
+
+        def on_quote_tick(self, tick: QuoteTick) -> None:
+            key = str(tick.instrument_id)
+            self.quotes[key] = self.quotes.get(key, 0) + 1
+
+        def on_trade_tick(self, tick: TradeTick) -> None:
+            key = str(tick.instrument_id)
+            self.trades[key] = self.trades.get(key, 0) + 1
+
+        def on_bar(self, bar: Bar) -> None:
+            self.bars.append(bar)
+
+        def on_event(self, event: Any) -> None:
+            self.events.append(event)
+
+        def event_names(self) -> list[str]:
+            return [type(e).__name__ for e in self.events]
+
+        def market(self, instrument_id: str, side: str, qty: str, reduce_only: bool = False) -> Any:
+            order = self.order_factory.market(
+                instrument_id=InstrumentId.from_str(instrument_id),
+                order_side=OrderSide[side],
+                quantity=Quantity.from_str(qty),
+                reduce_only=reduce_only,
+            )
+            self.submit_order(order)
+            return order
+
+        def limit(self, instrument_id: str, side: str, qty: str, price: str, post_only: bool = False) -> Any:
+            order = self.order_factory.limit(
+                instrument_id=InstrumentId.from_str(instrument_id),
+                order_side=OrderSide[side],
+                quantity=Quantity.from_str(qty),
+                price=Price.from_str(price),
+                time_in_force=TimeInForce.GTC,
+                post_only=post_only,
+            )
+            self.submit_order(order)
+            return order
+
+    return ProbeConfig, ProbeStrategy
+
+
+# -- node runner -------------------------------------------------------------------------------
+
+
+async def wait_for(cond: Callable[[], Any], timeout: float, what: str, poll: float = 0.05) -> Any:
+    """Poll ``cond`` on the loop until truthy; fail the test naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        await asyncio.sleep(poll)
+    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
+
+
+@dataclass
+class NodeRun:
+    """What a scenario gets: the node, the probe strategy and the venue."""
+
+    node: Any
+    strategy: Any
+    venue: VenueProcess
+    iids: tuple[str, ...]
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def cache(self) -> Any:
+        return self.node.kernel.cache
+
+    def account(self) -> Any:
+        from nautilus_trader.adapters.binance import BINANCE_VENUE
+
+        return self.node.kernel.portfolio.account(BINANCE_VENUE)
+
+
+Scenario = Callable[[NodeRun], Awaitable[None]]
+
+
+def run_node(
+    venue: VenueProcess,
+    scenario: Scenario,
+    *,
+    exec_kind: str = "binance",
+    api_secret: str = API_SECRET,
+    deadline: float = 60.0,
+    timeout_connection: float = 15.0,
+    wait_started: bool = True,
+    exec_engine_kwargs: dict | None = None,
+    strategy_kwargs: dict | None = None,
+) -> NodeRun:
+    """Build a TradingNode against ``venue``, run ``scenario`` on its loop, dispose the node.
+
+    The scenario starts once the probe strategy is RUNNING (unless ``wait_started`` is False) and
+    must return within ``deadline`` seconds; any assertion it raises is re-raised here.
+    """
+    from nautilus_trader.adapters.binance import BINANCE
+    from nautilus_trader.adapters.binance import BinanceAccountType
+    from nautilus_trader.adapters.binance import BinanceDataClientConfig
+    from nautilus_trader.adapters.binance import BinanceExecClientConfig
+    from nautilus_trader.adapters.binance import BinanceLiveDataClientFactory
+    from nautilus_trader.adapters.binance import BinanceLiveExecClientFactory
+    from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
+    from nautilus_trader.adapters.sandbox.factory import SandboxLiveExecClientFactory
+    from nautilus_trader.config import InstrumentProviderConfig
+    from nautilus_trader.config import LiveExecEngineConfig
+    from nautilus_trader.config import LoggingConfig
+    from nautilus_trader.config import TradingNodeConfig
+    from nautilus_trader.live.node import TradingNode
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    iids = tuple(f"{s}-PERP.BINANCE" for s in SYMBOLS)
+    provider = InstrumentProviderConfig(load_ids=frozenset(iids))
+    data_cfg = BinanceDataClientConfig(
+        api_key=API_KEY,
+        api_secret=api_secret,
+        account_type=BinanceAccountType.USDT_FUTURES,
+        base_url_http=venue.http,
+        base_url_ws=venue.ws,
+        instrument_provider=provider,
+    )
+    if exec_kind == "binance":
+        exec_cfg: Any = BinanceExecClientConfig(
+            api_key=API_KEY,
+            api_secret=api_secret,
+            account_type=BinanceAccountType.USDT_FUTURES,
+            base_url_http=venue.http,
+            base_url_ws=venue.ws,
+            instrument_provider=provider,
+            max_retries=1,
+        )
+        exec_factory: Any = BinanceLiveExecClientFactory
+    else:
+        exec_cfg = SandboxExecutionClientConfig(
+            venue="BINANCE",
+            starting_balances=["10000 USDT"],
+            base_currency=None,
+            oms_type="NETTING",
+            account_type="MARGIN",
+            default_leverage=Decimal(10),
+            leverages={InstrumentId.from_str(i): Decimal(10) for i in iids},
+        )
+        exec_factory = SandboxLiveExecClientFactory
+    engine_kwargs = {
+        "reconciliation": True,
+        "graceful_shutdown_on_exception": True,
+        "inflight_check_interval_ms": 500,
+        "inflight_check_threshold_ms": 1500,
+        "reconciliation_startup_delay_secs": 1.0,
+    } | (exec_engine_kwargs or {})
+    config = TradingNodeConfig(
+        trader_id="LOOPBACK-001",
+        logging=LoggingConfig(log_level=os.environ.get("LOOPBACK_NODE_LOG", "ERROR"), bypass_logging=False),
+        data_clients={BINANCE: data_cfg},
+        exec_clients={BINANCE: exec_cfg},
+        exec_engine=LiveExecEngineConfig(**engine_kwargs),
+        timeout_connection=timeout_connection,
+        timeout_reconciliation=10.0,
+        timeout_portfolio=5.0,
+        timeout_disconnection=2.0,
+        timeout_post_stop=1.0,
+    )
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    node = TradingNode(config=config, loop=loop)
+    node.add_data_client_factory(BINANCE, BinanceLiveDataClientFactory)
+    node.add_exec_client_factory(BINANCE, exec_factory)
+    ProbeConfig, ProbeStrategy = _probe_classes()
+    strategy = ProbeStrategy(ProbeConfig(instrument_ids=iids, oms_type="NETTING", **(strategy_kwargs or {})))
+    run = NodeRun(node=node, strategy=strategy, venue=venue, iids=iids)
+    failure: list[BaseException] = []
+
+    async def driver() -> None:
+        try:
+            if wait_started:
+                await wait_for(lambda: strategy.started, timeout_connection + 15, "strategy started")
+            await asyncio.wait_for(scenario(run), timeout=deadline)
+        except BaseException as exc:  # re-raised in the test thread
+            failure.append(exc)
+        finally:
+            node.stop()
+
+    try:
+        node.build()
+        node.trader.add_strategy(strategy)
+        task = loop.create_task(driver())
+        hard = loop.call_later(deadline + timeout_connection + 30, node.stop)
+        node.run()
+        hard.cancel()
+        if not task.done():
+            task.cancel()
+            failure.append(AssertionError("node stopped before the scenario finished"))
+    finally:
+        with contextlib.suppress(Exception):
+            node.dispose()
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    if failure:
+        raise failure[0]
+    return run
+
+
+@pytest.fixture
+def node_kit() -> Any:
+    """Helpers for node tests: ``run_node``, ``wait_for``, ``start_venue``/``stop_venue``."""
+
+    class Kit:
+        pass
+
+    kit = Kit()
+    kit.run_node = run_node
+    kit.wait_for = wait_for
+    kit.start_venue = start_venue
+    kit.stop_venue = stop_venue
+    kit.API_KEY = API_KEY
+    kit.API_SECRET = API_SECRET
+    return kit
