@@ -348,14 +348,19 @@ class OBFeatureEngine:
     ) -> None:
         """Compute the features of a whole day for backtests.
 
-        Calls ``provider.load_date(date_str)`` when the provider has it. With ``bar_timestamps``
+        Calls ``provider.load_timestamps(date_str, bar_timestamps)`` when the provider generates
+        books on demand (the mock) and bar times are given, else ``provider.load_date(date_str)``
+        when the provider has it. With ``bar_timestamps``
         (unix s per bar) step ``i`` is bar ``i`` and uses each asset's newest snapshot at or before
         it; without, the steps are the provider's own timestamps (union over the assets). Leaves
         live mode: getters read the preloaded day afterwards.
         """
         t0 = time.perf_counter()
+        load_ts = getattr(self.provider, "load_timestamps", None)
         load = getattr(self.provider, "load_date", None)
-        if callable(load):
+        if bar_timestamps is not None and callable(load_ts):
+            load_ts(date_str, np.asarray(bar_timestamps, dtype=np.float64))
+        elif callable(load):
             load(date_str)
         data: dict[str, tuple[np.ndarray, ...]] = {}
         missing: list[str] = []
