@@ -2,8 +2,9 @@
 
 Runners are registered by name in ``RUNNERS`` ("module:function"); a runner is called as
 ``runner(args, catalog_root, progress)`` and returns a ``BacktestResult``-like object (``metrics``,
-``outputs``, ``components``, ``engine_seconds``, ``loop_seconds``, ``bars``). Only the standalone
-harness exists for now; the Nautilus runner is added as ``"nautilus"`` and becomes the default.
+``outputs``, ``components``, ``engine_seconds``, ``loop_seconds``, ``bars``). ``nautilus`` (the
+default) runs DolphinStrategy in a day-batched Nautilus BacktestEngine over the catalog;
+``standalone`` runs the reference harness over the catalog's vbt_cache files.
 
 Exit codes: 0 success, 1 the run failed, 2 bad input (unknown engine or runner, missing data
 directory, malformed dates, no days in the range).
@@ -20,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 RUNNERS: dict[str, str] = {
+    "nautilus": "strategies.backtest:run_nautilus",
     "standalone": "nautilus_dolphin.backtest.cli:run_standalone",
 }
-DEFAULT_RUNNER: str = "standalone"
+DEFAULT_RUNNER: str = "nautilus"
 ENGINES: tuple[str, ...] = ("d_liq", "boost", "baseline")
 DEFAULT_OUT: str = "runs/backtest"
 
@@ -63,6 +65,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT}/<engine>)")
     p.add_argument("--tick-trace", action="store_true", help="also write tick_trace.csv (one row per bar)")
+    p.add_argument(
+        "--ob",
+        default="mock",
+        choices=("mock", "recorded", "none"),
+        help="order-book features: mock provider (gold default), the catalog's recorded snapshots, or none",
+    )
     p.add_argument("--no-forewarner", action="store_true", help="run without the MC-Forewarner")
     p.add_argument("--quiet", action="store_true", help="no per-day progress lines")
     p.set_defaults(func=main)
@@ -73,33 +81,32 @@ def _err(msg: str) -> None:
 
 
 def _catalog_root(args: argparse.Namespace) -> Path:
-    """Return the catalog root, building the default catalog when none was named and it is missing."""
+    """Return the catalog root.
+
+    ``--catalog`` (or ``$DOLPHIN_CATALOG``) is used as given and must hold data. Without either,
+    the default synthetic catalog in ``./catalog`` is built when missing or incomplete
+    (``ensure_default_catalog`` is idempotent: a complete catalog is returned at once).
+    """
     from nautilus_dolphin.backtest.harness import list_vbt_dates
     from nautilus_dolphin.backtest.harness import resolve_vbt_dir
 
-    if args.catalog is not None:
-        root = Path(args.catalog)
-        if not root.is_dir():
-            raise UsageError(f"catalog directory not found: {root}")
-        vdir = resolve_vbt_dir(root)
-        if not list_vbt_dates(vdir):
-            raise UsageError(f"no YYYY-MM-DD.parquet files in {vdir}")
+    named = args.catalog or os.environ.get("DOLPHIN_CATALOG")
+    if named is None:
+        try:
+            catalog_cli = importlib.import_module("strategies.catalog_cli")
+        except ImportError as exc:
+            raise UsageError(f"the catalog builder is not available ({exc})") from exc
+        return Path(catalog_cli.ensure_default_catalog(Path("catalog")))
+    root = Path(named)
+    if not root.is_dir():
+        raise UsageError(f"catalog directory not found: {root}")
+    if args.runner == "nautilus":
+        if not (root / "dolphin_catalog.json").is_file():
+            raise UsageError(f"{root} is not a DOLPHIN catalog (no dolphin_catalog.json)")
         return root
-    root = Path(os.environ.get("DOLPHIN_CATALOG", "catalog"))
     vdir = resolve_vbt_dir(root)
-    if vdir.is_dir() and list_vbt_dates(vdir):
-        return root
-    print(f"dolphin backtest: no data in {root}; building the default catalog first", file=sys.stderr, flush=True)
-    try:
-        catalog_cli = importlib.import_module("strategies.catalog_cli")
-    except ImportError as exc:
-        raise UsageError(f"no data in {root} and the catalog builder is not available ({exc})") from exc
-    built = catalog_cli.ensure_default_catalog()
-    if isinstance(built, str | os.PathLike):
-        root = Path(built)
-    vdir = resolve_vbt_dir(root)
-    if not (vdir.is_dir() and list_vbt_dates(vdir)):
-        raise UsageError(f"the catalog build wrote no vbt_cache days under {root}")
+    if not list_vbt_dates(vdir):
+        raise UsageError(f"no YYYY-MM-DD.parquet files in {vdir}")
     return root
 
 
@@ -123,12 +130,20 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _check_window(args: argparse.Namespace, catalog_root: Path) -> None:
+    import json
+
     from nautilus_dolphin.backtest.harness import list_vbt_dates
     from nautilus_dolphin.backtest.harness import resolve_vbt_dir
     from nautilus_dolphin.backtest.harness import select_dates
 
     vdir = resolve_vbt_dir(catalog_root)
-    all_dates = list_vbt_dates(vdir)
+    if args.runner == "nautilus":
+        all_dates = sorted(json.loads((catalog_root / "dolphin_catalog.json").read_text()).get("days", []))
+        vdir = catalog_root
+    else:
+        all_dates = list_vbt_dates(vdir)
+    if not all_dates:
+        raise UsageError(f"no days in {vdir}")
     if not select_dates(all_dates, args.start, args.end, args.days):
         raise UsageError(
             f"no days in range --start {args.start} --end {args.end} "
