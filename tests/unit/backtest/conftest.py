@@ -78,6 +78,17 @@ def write_vbt_dir(root: Path, n_days: int = 3, n_bars: int = 600, start: str = "
     return root
 
 
+def write_nautilus_catalog(root: Path, n_days: int = 2, n_bars: int = 800, start: str = "2026-01-01") -> Path:
+    """Write ``make_days`` into a DOLPHIN Nautilus catalog at ``root`` (quotes + scans, no books)."""
+    from strategies.catalog import DolphinCatalogWriter
+
+    writer = DolphinCatalogWriter(root, list(SMALL_ASSETS), source="test")
+    writer.write_instruments()
+    for ds, df, _, _ in make_days(n_days, n_bars, start):
+        writer.write_day(ds, df)
+    return root
+
+
 def trade(trade_id: int, pnl: float, leverage: float = 2.0, fees: float = 1.0, **kw) -> NDTradeRecord:
     """Return a trade record with the fields metrics use set; the rest fixed placeholders."""
     base = dict(
@@ -133,3 +144,15 @@ def frame_factory():
 def vbt_catalog(tmp_path: Path) -> Path:
     """A catalog root with ``vbt_cache/`` holding three 1500-bar days (2026-01-01 .. 03)."""
     return write_vbt_dir(tmp_path / "catalog", n_days=3, n_bars=1500)
+
+
+@pytest.fixture
+def nautilus_catalog(tmp_path: Path) -> Path:
+    """A DOLPHIN Nautilus catalog (``dolphin_catalog.json``) of two 800-bar days over six assets."""
+    return write_nautilus_catalog(tmp_path / "ncatalog")
+
+
+@pytest.fixture
+def nautilus_catalog_factory():
+    """The ``write_nautilus_catalog(root, n_days, n_bars, start)`` catalog builder."""
+    return write_nautilus_catalog

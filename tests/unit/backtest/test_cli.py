@@ -1,4 +1,8 @@
-"""``dolphin backtest`` on a tiny data directory: exit codes, progress, summary, outputs."""
+"""``dolphin backtest`` on tiny data: exit codes, progress, summary, outputs, for both runners.
+
+Most cases use the standalone runner on a vbt_cache directory (fast); the default (Nautilus)
+runner is exercised on a small real catalog.
+"""
 
 import json
 import os
@@ -19,7 +23,7 @@ from nautilus_dolphin.cli import main
 def test_backtest_runs_and_writes_outputs(vbt_catalog: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "out"
     rc = main(["backtest", "--catalog", str(vbt_catalog), "--days", "2", "--out", str(out), "--tick-trace",
-               "--no-forewarner"])
+               "--no-forewarner", "--runner", "standalone"])
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     for name in (TRADE_TRACE, DAILY_TRACE, TICK_TRACE, SUMMARY):
@@ -35,7 +39,8 @@ def test_backtest_runs_and_writes_outputs(vbt_catalog: Path, tmp_path: Path, cap
 def test_engine_choice_and_date_range(vbt_catalog: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "base"
     rc = main(["backtest", "--catalog", str(vbt_catalog / "vbt_cache"), "--engine", "baseline",
-               "--start", "2026-01-02", "--end", "2026-01-03", "--out", str(out), "--quiet", "--no-forewarner"])
+               "--start", "2026-01-02", "--end", "2026-01-03", "--out", str(out), "--quiet", "--no-forewarner",
+               "--runner", "standalone"])
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     summary = json.loads((out / SUMMARY).read_text())
@@ -48,7 +53,7 @@ def test_engine_choice_and_date_range(vbt_catalog: Path, tmp_path: Path, capsys:
     ("argv", "message"),
     [
         (["--engine", "gold"], "unknown engine 'gold'"),
-        (["--runner", "nautilus"], "unknown runner 'nautilus'"),
+        (["--runner", "vectorbt"], "unknown runner 'vectorbt'"),
         (["--start", "2030-01-01"], "no days in range"),
         (["--start", "01/02/2026"], "--start must be YYYY-MM-DD"),
         (["--start", "2026-01-03", "--end", "2026-01-01"], "is after --end"),
@@ -60,7 +65,8 @@ def test_engine_choice_and_date_range(vbt_catalog: Path, tmp_path: Path, capsys:
 def test_bad_input_exits_2_with_a_message(
     vbt_catalog: Path, tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], message: str
 ) -> None:
-    rc = main(["backtest", "--catalog", str(vbt_catalog), "--out", str(tmp_path / "o"), *argv])
+    rc = main(["backtest", "--catalog", str(vbt_catalog), "--out", str(tmp_path / "o"), "--runner", "standalone",
+               *argv])
     err = capsys.readouterr().err
     assert rc == 2
     assert message in err
@@ -75,7 +81,7 @@ def test_missing_catalog_directory_exits_2(tmp_path: Path, capsys: pytest.Captur
 
 def test_catalog_without_days_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     (tmp_path / "empty" / "vbt_cache").mkdir(parents=True)
-    rc = main(["backtest", "--catalog", str(tmp_path / "empty")])
+    rc = main(["backtest", "--catalog", str(tmp_path / "empty"), "--runner", "standalone"])
     assert rc == 2
     assert "no YYYY-MM-DD.parquet files" in capsys.readouterr().err
 
@@ -84,16 +90,16 @@ def test_no_arguments_builds_the_default_catalog_then_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, request: pytest.FixtureRequest
 ) -> None:
     """With no arguments: default catalog (./catalog) is built when missing, D_LIQ runs, outputs in runs/."""
-    write_days = request.getfixturevalue("days_factory")
+    write_catalog = request.getfixturevalue("nautilus_catalog_factory")
     calls: list[int] = []
 
-    def ensure_default_catalog() -> Path:  # fake builder at the outermost edge
-        calls.append(1)
-        vdir = Path("catalog") / "vbt_cache"
-        vdir.mkdir(parents=True, exist_ok=True)
-        for ds, df, _, _ in write_days(2, 800):
-            df.to_parquet(vdir / f"{ds}.parquet", index=False)
-        return Path("catalog")
+    def ensure_default_catalog(root: Path = Path("catalog"), **_: object) -> Path:
+        """Fake builder at the outermost edge: writes a tiny real catalog instead of the synthetic market."""
+        if not (Path(root) / "dolphin_catalog.json").is_file():
+            calls.append(1)
+            print("building the default catalog (fake)", file=sys.stderr)
+            write_catalog(Path(root), 2, 800)
+        return Path(root)
 
     fake = types.ModuleType("strategies.catalog_cli")
     fake.ensure_default_catalog = ensure_default_catalog  # type: ignore[attr-defined]
@@ -110,7 +116,7 @@ def test_no_arguments_builds_the_default_catalog_then_runs(
     assert summary["engine"] == "d_liq" and summary["window"]["days"] == 2
     # second run: data present, no build
     assert main(["backtest", "--no-forewarner", "--quiet"]) == 0
-    assert calls == [1]
+    assert calls == [1]  # built once
 
 
 def test_dolphin_catalog_env_is_the_default(
@@ -118,7 +124,7 @@ def test_dolphin_catalog_env_is_the_default(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DOLPHIN_CATALOG", str(vbt_catalog))
-    assert main(["backtest", "--days", "1", "--quiet", "--no-forewarner"]) == 0
+    assert main(["backtest", "--days", "1", "--quiet", "--no-forewarner", "--runner", "standalone"]) == 0
     assert str(vbt_catalog) in capsys.readouterr().out
 
 
@@ -129,7 +135,8 @@ def test_console_script_subprocess(vbt_catalog: Path, tmp_path: Path) -> None:
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nautilus_dolphin.cli"]
     out = tmp_path / "sub"
     proc = subprocess.run(
-        [*cmd, "backtest", "--catalog", str(vbt_catalog), "--days", "1", "--out", str(out), "--no-forewarner"],
+        [*cmd, "backtest", "--catalog", str(vbt_catalog), "--days", "1", "--out", str(out), "--no-forewarner",
+         "--runner", "standalone"],
         capture_output=True, text=True, timeout=110, env={**os.environ, "NUMBA_DISABLE_JIT": "0"},
     )
     assert proc.returncode == 0, proc.stderr
@@ -145,7 +152,34 @@ def test_corrupt_day_file_exits_2_naming_the_file(
 ) -> None:
     bad = vbt_catalog / "vbt_cache" / "2026-01-02.parquet"
     bad.write_bytes(b"")
-    rc = main(["backtest", "--catalog", str(vbt_catalog), "--out", str(tmp_path / "o"), "--no-forewarner"])
+    rc = main(["backtest", "--catalog", str(vbt_catalog), "--out", str(tmp_path / "o"), "--no-forewarner",
+               "--runner", "standalone"])
     err = capsys.readouterr().err
     assert rc == 2
     assert "bad data" in err and "2026-01-02.parquet" in err
+
+
+def test_vbt_cache_directory_with_the_default_runner_says_how_to_import(
+    vbt_catalog: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    rc = main(["backtest", "--catalog", str(vbt_catalog), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "not a DOLPHIN catalog" in err and "dolphin catalog import" in err and "--runner standalone" in err
+
+
+@pytest.mark.slow
+def test_nautilus_runner_on_a_small_catalog_writes_both_report_sets(
+    nautilus_catalog: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "n"
+    rc = main(["backtest", "--catalog", str(nautilus_catalog), "--out", str(out), "--no-forewarner",
+               "--ob", "none"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    assert "runner nautilus" in cap.out
+    summary = json.loads((out / SUMMARY).read_text())
+    assert summary["window"]["days"] == 2 and summary["engine"] == "d_liq"
+    for name in (TRADE_TRACE, DAILY_TRACE, SUMMARY):
+        assert (out / name).is_file(), name
+    assert any(p.name.startswith("order_fills") or "fills" in p.name for p in out.iterdir())
