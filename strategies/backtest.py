@@ -18,8 +18,8 @@ Configurations:
 
 Like the standalone ``run_gold``, ``vol_p60`` is the dataset's (its first two days) and the ACB
 sees the catalog's days before the window, so a sub-window trades as those days do in a full run.
-``backtest_run_config`` builds a ``BacktestRunConfig`` for users who drive ``BacktestNode``
-themselves on a window that fits in memory.
+``strategies.backtest_node.backtest_run_config`` builds a ``BacktestRunConfig`` for users who
+drive ``BacktestNode`` themselves on a window that fits in memory.
 """
 
 import time

@@ -6,6 +6,7 @@ venue's commissions equal what the standalone engine books. Without a tag it fal
 order's liquidity side, like ``MakerTakerFeeModel`` with the engine's rates.
 """
 
+from nautilus_trader.backtest.config import FeeModelConfig
 from nautilus_trader.backtest.models import FeeModel
 from nautilus_trader.model.enums import LiquiditySide
 from nautilus_trader.model.instruments import Instrument
@@ -21,11 +22,25 @@ TAG_MAKER: str = "SP_MAKER"
 TAG_TAKER: str = "SP_TAKER"
 
 
+class DolphinSPFeeModelConfig(FeeModelConfig, frozen=True):
+    """Configuration of ``DolphinSPFeeModel`` (for ``ImportableFeeModelConfig`` in a venue config)."""
+
+    maker_fee: float = MAKER_FEE
+    taker_fee: float = TAKER_FEE
+
+
 class DolphinSPFeeModel(FeeModel):
     """Charge ``notional * maker_fee`` for SP_MAKER-tagged orders and ``notional * taker_fee`` otherwise."""
 
-    def __init__(self, maker_fee: float = MAKER_FEE, taker_fee: float = TAKER_FEE) -> None:
+    def __init__(
+        self,
+        maker_fee: float = MAKER_FEE,
+        taker_fee: float = TAKER_FEE,
+        config: DolphinSPFeeModelConfig | None = None,
+    ) -> None:
         super().__init__()
+        if config is not None:  # built by FeeModelFactory from an ImportableFeeModelConfig
+            maker_fee, taker_fee = config.maker_fee, config.taker_fee
         self.maker_fee = float(maker_fee)
         self.taker_fee = float(taker_fee)
 
