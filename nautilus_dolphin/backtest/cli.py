@@ -39,15 +39,19 @@ def register(subparsers: Any) -> None:
         "backtest",
         help="run the alpha engine over the data window and write trade/daily traces and summary.json",
         description=(
-            "Run an engine over the catalog's vbt_cache days and write trade_trace.csv, daily_trace.csv, "
-            "summary.json (and tick_trace.csv with --tick-trace). With no arguments: the D_LIQ engine over "
-            "the whole default window, building the default catalog first if it is missing."
+            "Run an engine over the catalog window and write trade_trace.csv, daily_trace.csv, summary.json "
+            "(and tick_trace.csv with --tick-trace); the nautilus runner adds Nautilus's fill, position and "
+            "account reports. With no arguments: the D_LIQ engine in a Nautilus BacktestEngine over the whole "
+            "default window, building the default catalog first if it is missing."
         ),
     )
     p.add_argument(
         "--catalog",
         default=None,
-        help="catalog root holding vbt_cache/ (or a vbt_cache directory); default $DOLPHIN_CATALOG or ./catalog",
+        help=(
+            "catalog root (dolphin_catalog.json + Nautilus data + vbt_cache/); the standalone runner also takes "
+            "a plain vbt_cache directory; default $DOLPHIN_CATALOG or ./catalog"
+        ),
     )
     p.add_argument("--engine", default="d_liq", help=f"engine variant: {', '.join(ENGINES)} (default d_liq)")
     p.add_argument("--start", default=None, help="first day, YYYY-MM-DD (inclusive)")
