@@ -7,9 +7,19 @@ in a live ``TradingNode``. Per scan it (1) rolls the engine's UTC day when the s
 by the engine (capital x fraction x leverage, floored to the instrument's size increment) and
 reduce-only exits. Fills, commissions and rejections flow back into the engine (its
 ``external_fills`` mode), so the engine's capital and position are the venue's.
+
+Every entry passes the risk guard (``nautilus_dolphin.risk.guard``) first: a block is logged (WARNING),
+counted (``guard_blocks``) and recorded as a ``BLOCKED`` decision, and the engine stays flat. Exits are
+never blocked. The daily drawdown kill switch cancels open entry orders, flattens the engine's position
+with a reduce-only market order and halts entries until the next UTC day or ``reset_kill_switch()``.
+A venue position that disagrees with the engine's view is reported (``position_mismatch``) and no
+other position is opened while it lasts. With ``state_path`` the engine and guard state are written
+atomically after every fill and on stop, and loaded on start (restart after a crash).
 """
 
 import json
+import os
+import tempfile
 from collections import deque
 from collections.abc import Mapping
 from datetime import UTC
@@ -28,6 +38,7 @@ from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
@@ -42,6 +53,8 @@ from nautilus_dolphin.engine import NDAlphaEngine
 from nautilus_dolphin.engine import create_boost_engine
 from nautilus_dolphin.engine import create_d_liq_engine
 from nautilus_dolphin.engine.base import DEFAULT_WARMUP_BARS
+from nautilus_dolphin.risk.guard import RiskGuard
+from nautilus_dolphin.risk.guard import RiskGuardConfig
 from strategies.config import MODES
 from strategies.config import OB_MODES
 from strategies.config import ORDER_STYLES
@@ -56,6 +69,9 @@ ENGINE_NAMES: tuple[str, ...] = ("d_liq", "boost", "baseline")
 ROLE_ENTRY: str = "ENTRY"
 ROLE_ENTRY_LIMIT: str = "ENTRY_LIMIT"
 ROLE_EXIT: str = "EXIT"
+KILL_SWITCH_EXIT: str = "KILL_SWITCH"
+REASON_POSITION_MISMATCH: str = "position_mismatch"
+STATE_FILE_VERSION: int = 1
 
 
 def build_engine(name: str, overrides: Mapping[str, Any] | None = None, **extra: Any) -> NDAlphaEngine:
@@ -108,12 +124,16 @@ class DolphinStrategy(Strategy):
             raise ValueError(f"ob_mode must be one of {OB_MODES}, was {config.ob_mode!r}")
         if not 0.0 <= config.min_data_quality <= 1.0:
             raise ValueError(f"min_data_quality must be in [0, 1], was {config.min_data_quality}")
+        guard_config = RiskGuardConfig.from_mapping(config.risk)
+        if guard_config.max_snapshot_age_secs is not None and config.ob_mode != "live":
+            raise ValueError("risk.max_snapshot_age_secs needs ob_mode='live' (snapshots received as data)")
         self.assets: tuple[str, ...] = tuple(config.assets)
         # SHADOW decides and simulates its own fills: no orders ever leave the strategy.
         self.engine: NDAlphaEngine = build_engine(
             config.engine, config.engine_overrides, external_fills=config.mode == "TRADE"
         )
         self.engine.set_assets(self.assets)
+        self.guard = RiskGuard(guard_config, abs_max_leverage=self.engine.abs_max_leverage)
         self.instrument_ids: dict[str, InstrumentId] = {
             a: InstrumentId.from_str(f"{a}-PERP.{config.venue}") for a in self.assets
         }
@@ -137,8 +157,21 @@ class DolphinStrategy(Strategy):
             "limit_timeouts": 0,
             "adopted_positions": 0,
             "unknown_positions": 0,
+            "blocked": 0,
+            REASON_POSITION_MISMATCH: 0,
+            "exits_over_rate": 0,
+            "kill_switch_trips": 0,
+            "state_writes": 0,
         }
         self._saved_day: tuple[int, int] | None = None
+        self._snapshot_ts: dict[str, int] = {}
+        self._mismatch: tuple[tuple[str, float, float], ...] = ()
+        self._venue = Venue(config.venue)
+
+    @property
+    def guard_blocks(self) -> dict[str, int]:
+        """Entries blocked by the risk guard, by reason (the guard's own counters)."""
+        return self.guard.counters
 
     # ------------------------------------------------------------------ wiring
     def set_components(self, ob_engine: Any = None, acb: Any = None, forewarner: Any = None,
@@ -182,29 +215,88 @@ class DolphinStrategy(Strategy):
             for iid in self.instrument_ids.values():
                 if self.cache.instrument(iid) is not None:
                     self.subscribe_quote_ticks(iid)
+        if self.config.state_path and os.path.exists(self.config.state_path):
+            self._load_state_file(self.config.state_path)
         self._reconcile_positions()
         self.log.info(
             f"DOLPHIN {self.config.engine} mode={self.config.mode} assets={len(self.assets)} "
-            f"caps={self.engine.base_max_leverage}/{self.engine.abs_max_leverage} ob={self.config.ob_mode}"
+            f"caps={self.engine.base_max_leverage}/{self.engine.abs_max_leverage} ob={self.config.ob_mode} "
+            f"guard={self.guard.config.to_dict()} max_leverage={self.guard.max_leverage}"
         )
 
     def on_stop(self) -> None:
         if self.engine.current_date is not None and self.engine._day:
             self.engine.end_day()
+        self._write_state()
+
+    def state_document(self) -> dict[str, Any]:
+        """Return what a restart needs (JSON-safe): engine and guard state, mode, UTC day and bar."""
+        return {
+            "version": STATE_FILE_VERSION,
+            "engine": self.engine.export_state(),
+            "guard": self.guard.export_state(),
+            "mode": self.config.mode,
+            "day_num": self._day_num,
+            "bar": self._bar,
+        }
+
+    def restore_state(self, doc: Mapping[str, Any], source: str) -> None:
+        """Restore a ``state_document`` (before ``_reconcile_positions`` checks it against the venue)."""
+        self.engine.import_state(doc["engine"])
+        if doc.get("guard"):
+            self.guard.import_state(doc["guard"])
+        if doc.get("day_num") is not None:
+            self._saved_day = (int(doc["day_num"]), int(doc.get("bar", 0)))
+        saved_mode = doc.get("mode")
+        if saved_mode is not None and saved_mode != self.config.mode:
+            self.log.warning(f"mode changed by restart: {saved_mode} -> {self.config.mode}")
+        self.log.info(
+            f"restored state from {source}: capital={self.engine.capital:.2f} "
+            f"position={doc['engine']['position']} kill_switch={self.guard.killed}"
+        )
 
     def on_save(self) -> dict[str, bytes]:
-        state = {"engine": self.engine.export_state(), "day_num": self._day_num, "bar": self._bar}
-        return {"dolphin": json.dumps(state).encode()}
+        return {"dolphin": json.dumps(self.state_document()).encode()}
 
     def on_load(self, state: dict[str, bytes]) -> None:
         raw = state.get("dolphin")
         if not raw:
             return
-        doc = json.loads(raw.decode())
-        self.engine.import_state(doc["engine"])
-        if doc.get("day_num") is not None:
-            self._saved_day = (int(doc["day_num"]), int(doc.get("bar", 0)))
-        self.log.info(f"restored engine state: capital={self.engine.capital:.2f} position={doc['engine']['position']}")
+        self.restore_state(json.loads(raw.decode()), "saved strategy state")
+
+    def _load_state_file(self, path: str) -> None:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if doc.get("version", STATE_FILE_VERSION) != STATE_FILE_VERSION:
+            raise ValueError(f"{path}: state file version {doc.get('version')} is not {STATE_FILE_VERSION}")
+        self.restore_state(doc, path)
+
+    def _write_state(self) -> None:
+        """Write the state file atomically (temp file in the same directory, fsync, rename)."""
+        path = self.config.state_path
+        if not path:
+            return
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".dolphin-state-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(self.state_document(), f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        self.counters["state_writes"] += 1
+
+    def reset_kill_switch(self) -> None:
+        """Manual re-arm of the daily drawdown kill switch (entries allowed again)."""
+        was = self.guard.kill_reason
+        self.guard.reset()
+        self.log.warning(f"kill switch reset by operator (was: {was})")
+        self._write_state()
 
     def _reconcile_positions(self) -> None:
         """Adopt a venue position the engine does not know; report positions it cannot manage."""
@@ -219,6 +311,16 @@ class DolphinStrategy(Strategy):
             pos = None
         for asset, p in by_asset.items():
             if pos is not None and asset == pos.asset:
+                venue_qty = float(p.quantity)
+                direction = 1 if p.is_long else -1
+                if direction != pos.direction or abs(venue_qty - pos.quantity) > 1e-9 * max(venue_qty, 1.0):
+                    self.counters[REASON_POSITION_MISMATCH] += 1
+                    self.log.warning(
+                        f"position_mismatch: saved state holds {asset} {pos.direction * pos.quantity}, "
+                        f"the venue {direction * venue_qty}: managing the venue's quantity"
+                    )
+                    pos.direction = direction
+                    pos.quantity = venue_qty
                 continue
             if pos is None and asset in self.engine._asset_index and self.config.mode == "TRADE":
                 direction = 1 if p.is_long else -1
@@ -237,6 +339,7 @@ class DolphinStrategy(Strategy):
         elif isinstance(data, DolphinOBSnapshot) and self.ob_provider is not None:
             snap = data.to_ob_snapshot()
             self.ob_provider.update(snap.asset, snap)
+            self._snapshot_ts[snap.asset] = data.ts_init
 
     def _roll_day(self, day_num: int) -> None:
         if self._day_num is not None and self.engine._day:
@@ -287,6 +390,11 @@ class DolphinStrategy(Strategy):
                 vrok = False
         if self.config.ob_mode == "live" and self.ob_engine is not None:
             self.ob_engine.step_live(list(self.assets), bar_idx)
+        now = self.clock.timestamp_ns()
+        if self.guard.on_equity(now, self._equity(prices)):
+            self._on_kill_switch(bar_idx, now)
+        if self.config.mode == "TRADE" and not self._orders:
+            self._check_position_agreement()
         events = self.engine.step_bar_row(
             bar_idx, vd, prices, vrok, scan.v750_lambda_max_velocity, scan.instability_50
         )
@@ -308,10 +416,132 @@ class DolphinStrategy(Strategy):
             return None
         return [TAG_MAKER if maker else TAG_TAKER]
 
+    # ------------------------------------------------------------------ guard
+    def _equity(self, prices: np.ndarray) -> float:
+        """Engine capital plus the open position's unrealized PnL at the scan's prices, net of entry fee."""
+        pos = self.engine.position
+        if pos is None or pos.pending_entry:
+            return self.engine.capital
+        px = float(prices[pos.asset_idx])
+        if not px > 0:
+            return self.engine.capital
+        return self.engine.capital + pos.direction * pos.quantity * (px - pos.entry_price) - pos.entry_fee
+
+    def _price_age_s(self, asset: str, scan: DolphinScan, now: int) -> float | None:
+        """Age of the newest price behind an entry: the scan's, and the venue quote's when subscribed."""
+        age = (now - scan.ts_event) / 1e9
+        if self.config.subscribe_quotes:
+            quote = self.cache.quote_tick(self.instrument_ids[asset])
+            if quote is None:
+                return None
+            age = max(age, (now - quote.ts_init) / 1e9)
+        return age
+
+    def _snapshot_age_s(self, asset: str, now: int) -> float | None:
+        ts = self._snapshot_ts.get(asset)
+        return None if ts is None else (now - ts) / 1e9
+
+    def _venue_positions(self) -> dict[str, float]:
+        """Signed net venue quantity per asset (open positions at this strategy's venue)."""
+        out: dict[str, float] = {}
+        for p in self.cache.positions_open(venue=self._venue):
+            asset = p.instrument_id.symbol.value.removesuffix("-PERP")
+            out[asset] = out.get(asset, 0.0) + float(p.signed_qty)
+        return {a: q for a, q in out.items() if q != 0.0}
+
+    def _check_position_agreement(self) -> bool:
+        """Compare venue positions with the engine's (no orders in flight); report a new disagreement.
+
+        Returns True when they agree. A disagreement (e.g. a phantom position left by a late fill) is
+        logged once per distinct state (WARNING) and counted as ``position_mismatch``; entries are
+        blocked while it lasts. It is not traded away: an operator decides.
+        """
+        venue = self._venue_positions()
+        assets = set(venue)
+        pos = self.engine.position
+        if pos is not None:
+            assets.add(pos.asset)
+        mismatch = []
+        for asset in sorted(assets):
+            v, e = venue.get(asset, 0.0), self.engine_position_qty(asset)
+            if abs(v - e) > 1e-9 * max(abs(v), abs(e), 1.0):
+                mismatch.append((asset, v, e))
+        state = tuple(mismatch)
+        if state and state != self._mismatch:
+            self.counters[REASON_POSITION_MISMATCH] += 1
+            detail = ", ".join(f"{a} venue={v} engine={e}" for a, v, e in state)
+            self.log.warning(f"position_mismatch: {detail}; no new entries until resolved")
+        self._mismatch = state
+        return not state
+
+    def _block(self, ev: EntryEvent, bar_idx: int, ts: int, reason: str, detail: str) -> None:
+        """Undo the engine's entry (it stays flat, capital unchanged), log, record, count."""
+        if self.engine.external_fills:
+            self.engine.on_entry_rejected()
+        else:  # SHADOW: the engine booked a simulated fill; undo it the same way
+            self.engine._pos = None
+        self.counters["blocked"] += 1
+        self.log.warning(f"BLOCKED entry {ev.asset} {ev.direction:+d} lev={ev.leverage:.3f}: {reason} ({detail})")
+        self._record("BLOCKED", bar_idx, ts, asset=ev.asset, reason=reason, detail=detail,
+                     leverage=ev.leverage, notional=ev.quantity * ev.price)
+
+    def _on_kill_switch(self, bar_idx: int, now: int) -> None:
+        """Kill switch tripped: cancel entry orders, flatten the engine's position, halt entries."""
+        self.counters["kill_switch_trips"] += 1
+        self.log.error(f"KILL SWITCH: {self.guard.kill_reason}; flattening and halting entries until the next "
+                       f"UTC day or reset_kill_switch()")
+        self._record("KILL_SWITCH", bar_idx, now, reason=self.guard.kill_reason)
+        if self.config.mode != "TRADE":
+            pos = self.engine.position
+            if pos is not None and pos.exit_reason is None and self.engine._hist.n > 0:
+                rec = self.engine._execute_exit(bar_idx, self.engine._hist.n - 1, KILL_SWITCH_EXIT)
+                if rec is not None:
+                    self._record("EXIT", bar_idx, now, asset=rec.asset, reason=rec.exit_reason, pnl=rec.pnl)
+            return
+        for coid, role in list(self._orders.items()):
+            order = self.cache.order(coid)
+            if role == ROLE_ENTRY_LIMIT and order is not None and order.is_open:
+                self.cancel_order(order)  # a market entry in flight is flattened when it fills
+        self._flatten(bar_idx)
+        self._write_state()
+
+    def _flatten(self, bar_idx: int) -> None:
+        """Close the engine's filled position with a reduce-only market order (unless an exit is in flight)."""
+        pos = self.engine.position
+        if pos is None or pos.pending_entry:
+            return  # an entry in flight is flattened when it fills
+        if ROLE_EXIT in self._orders.values():
+            self.log.warning("kill switch: an exit is already in flight, not sending another")
+            return
+        pos.exit_reason = KILL_SWITCH_EXIT
+        pos.exit_bar = bar_idx
+        pos.exit_date = self.engine.current_date or ""
+        pos.exit_maker = False
+        self._submit_exit(ExitIntent(pos.asset, pos.direction, pos.quantity, KILL_SWITCH_EXIT, False), bar_idx)
+
     def _on_entry_decision(self, ev: EntryEvent, scan: DolphinScan, bar_idx: int) -> None:
         self._record("ENTRY", bar_idx, scan.ts_event, asset=ev.asset, direction=ev.direction, price=ev.price,
                      quantity=ev.quantity, leverage=ev.leverage, vel_div=scan.vel_div)
-        if self.config.mode != "TRADE":
+        if self.config.mode == "OFF":
+            return
+        now = self.clock.timestamp_ns()
+        trading = self.config.mode == "TRADE"
+        venue = self._venue_positions() if trading else {}
+        if venue or self._mismatch:
+            self._check_position_agreement()  # reports (once per distinct state) and counts
+            self._block(ev, bar_idx, now, REASON_POSITION_MISMATCH, f"venue positions {venue} while the engine "
+                        f"has no filled position")
+            return
+        open_positions = len(venue)
+        verdict = self.guard.check_entry(
+            now, ev.asset, ev.quantity * ev.price, ev.leverage, open_positions,
+            self._price_age_s(ev.asset, scan, now), self._snapshot_age_s(ev.asset, now),
+        )
+        if not verdict.ok:
+            self._block(ev, bar_idx, now, verdict.reason, verdict.detail)
+            return
+        self.guard.record_trade(now)
+        if not trading:
             return
         iid = self.instrument_ids[ev.asset]
         inst = self.cache.instrument(iid)
@@ -333,10 +563,23 @@ class DolphinStrategy(Strategy):
                                               tags=self._tags(ev.maker))
             self._orders[order.client_order_id] = ROLE_ENTRY
         self.counters["orders_entry"] += 1
+        self.guard.record_order(now)
         self.submit_order(order)
 
     def _on_exit_decision(self, ev: ExitIntent, bar_idx: int) -> None:
         self._record("EXIT_INTENT", bar_idx, self.clock.timestamp_ns(), asset=ev.asset, reason=ev.reason)
+        if ROLE_EXIT in self._orders.values():
+            self.log.warning(f"exit of {ev.asset} ({ev.reason}) already in flight: not sending another")
+            return
+        self._submit_exit(ev, bar_idx)
+
+    def _submit_exit(self, ev: ExitIntent, bar_idx: int) -> None:
+        """Send a reduce-only market exit; never blocked, only logged when above the order rate."""
+        now = self.clock.timestamp_ns()
+        rate = self.guard.check_order_rate(now)
+        if not rate.ok:
+            self.counters["exits_over_rate"] += 1
+            self.log.warning(f"exit {ev.asset} sent above the order rate ({rate.detail}): exits are never blocked")
         iid = self.instrument_ids[ev.asset]
         inst = self.cache.instrument(iid)
         side = OrderSide.SELL if ev.direction > 0 else OrderSide.BUY
@@ -347,6 +590,7 @@ class DolphinStrategy(Strategy):
         self._orders[order.client_order_id] = ROLE_EXIT
         self._exit_fill = [0.0, 0.0, 0.0]
         self.counters["orders_exit"] += 1
+        self.guard.record_order(now)
         self.submit_order(order)
 
     def _on_limit_timeout(self, event: Any) -> None:
@@ -375,6 +619,9 @@ class DolphinStrategy(Strategy):
         order = self.cache.order(event.client_order_id)
         if order is not None and order.is_closed:
             self._orders.pop(event.client_order_id, None)
+            if role in (ROLE_ENTRY, ROLE_ENTRY_LIMIT) and self.guard.killed:
+                self._flatten(self._bar)  # the kill switch tripped while this entry was in flight
+        self._write_state()
 
     def _on_order_failed(self, client_order_id: ClientOrderId, what: str) -> None:
         role = self._orders.pop(client_order_id, None)
@@ -382,6 +629,13 @@ class DolphinStrategy(Strategy):
             return
         order = self.cache.order(client_order_id)
         filled = float(order.filled_qty) if order is not None else 0.0
+        if role == ROLE_ENTRY_LIMIT and what == "canceled" and self.guard.killed:
+            # canceled by the kill switch: keep what filled (and flatten it), nothing more
+            if filled == 0.0:
+                self.engine.on_entry_rejected()
+            else:
+                self._flatten(self._bar)
+            return
         if role == ROLE_ENTRY_LIMIT and what == "canceled":
             leaves = float(order.leaves_qty) if order is not None else 0.0
             pos = self.engine.position
@@ -392,6 +646,7 @@ class DolphinStrategy(Strategy):
                     time_in_force=TimeInForce.GTC, tags=self._tags(False),
                 )
                 self._orders[market.client_order_id] = ROLE_ENTRY
+                self.guard.record_order(self.clock.timestamp_ns())
                 self.submit_order(market)
             return
         self.counters["rejected"] += 1
