@@ -20,6 +20,9 @@ REGISTRARS: dict[str, str] = {
     "mc-train": "nautilus_dolphin.risk.cli:register",
     "venue": "adapters.loopback.binance_futures.cli:register",
     "hz-member": "adapters.loopback.hazelcast.cli:register",
+    "obf-publish": "adapters.hazelcast.publisher_cli:register",
+    "replay": "adapters.hazelcast.replay_cli:register",
+    "live": "strategies.live_cli:register",
 }
 
 

@@ -1,0 +1,374 @@
+"""Fixtures for ``dolphin live`` tests: the loopback Binance venue, the Hazelcast test member, a book pusher.
+
+Real parts: the node is built by ``strategies.live_node.build_live_node`` (real ``TradingNode``, the
+real Nautilus Binance adapter talking to the loopback venue subprocess, the real hazelcast client
+talking to the in-process TEST member). Scans come from ``ReplayScanDataClient`` in lock-step with
+the venue replaying the same file (``scans.source = "replay"``). The only test-side writer is
+``BookPusher``: it stores neutral order-book payloads into the member (``put_direct``, which fires
+the member's entry events as a client ``put`` would), standing in for ``dolphin obf-publish``.
+
+The scenario (``tests/support/engine_frames.scenario_frame`` on six universe symbols, as in
+``tests/venues/binance_futures/test_node_strategy.py``): D_LIQ enters ETHUSDT long at scan 150
+(after the 100-scan warm-up) and its 1.2 % rise from scan 160 is a take-profit.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from support.engine_frames import ASSETS6
+from support.engine_frames import SIGNAL_BAR
+from support.engine_frames import scenario_frame
+
+from nautilus_dolphin.data.schema import INSTABILITY_COLS
+from nautilus_dolphin.data.schema import VELOCITY_COLS
+from nautilus_dolphin.data.universe import UNIVERSE
+
+REPO = Path(__file__).resolve().parents[2]
+SYMS: tuple[str, ...] = ("ETHUSDT", "BTCUSDT", "BNBUSDT", "BCHUSDT", "APTUSDT", "SUIUSDT")
+N_SCANS = 175
+PREROLL = 3
+CAPITAL = 25_000.0
+OVERRIDES = {"use_ob_edge": False, "use_sp_slippage": False}
+API_KEY = "loopback-live-key"
+API_SECRET = "loopback-live-secret-never-logged-5c1e"
+KEY_ENV = "DOLPHIN_TEST_LIVE_KEY"
+SECRET_ENV = "DOLPHIN_TEST_LIVE_SECRET"
+VENUE_LIFETIME_SECS = 900.0
+
+
+def replay_frame(n_scans: int = N_SCANS, tp_bar: int = SIGNAL_BAR + 10) -> pd.DataFrame:
+    """The scenario as a vbt_cache-layout frame over SYMS, PREROLL copies of row 0 in front."""
+    df = scenario_frame(n=n_scans)
+    df.loc[tp_bar:, "AAAUSDT"] *= 1.012
+    out = pd.DataFrame({"timestamp": df["timestamp"], "scan_number": np.arange(n_scans)})
+    out["vel_div"] = df["vel_div"]
+    for col in (*VELOCITY_COLS, *INSTABILITY_COLS):
+        out[col] = 0.0
+    for made_up, sym in zip(ASSETS6, SYMS):
+        spec = UNIVERSE[sym]
+        decimals = max(0, -int(np.floor(np.log10(spec.tick_size) + 1e-9)))
+        out[sym] = np.round(df[made_up] * spec.ref_price / 100.0, decimals)
+    head = pd.concat([out.iloc[[0]]] * PREROLL, ignore_index=True)
+    head["timestamp"] = out["timestamp"].iloc[0] - pd.to_timedelta(5 * np.arange(PREROLL, 0, -1), unit="s")
+    head["scan_number"] = -1
+    return pd.concat([head, out], ignore_index=True)
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+
+def _port_closed(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@dataclass
+class Venue:
+    """The loopback venue subprocess (a TEST STAND-IN) and its control API."""
+
+    proc: subprocess.Popen
+    port: int
+    http: str
+    ws: str
+
+    def control(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+        import urllib.error
+        import urllib.request
+
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.http}/_control/{path}", data=data, method=method or ("POST" if data is not None else "GET"),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"control {path} failed: {exc.code} {exc.read()!r}") from None
+
+    async def acontrol(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+        return await asyncio.to_thread(self.control, path, body, method)
+
+    def state(self) -> dict:
+        return self.control("state")
+
+
+def read_banner(proc: subprocess.Popen, deadline: float, what: str) -> dict:
+    """Wait (bounded) for the first stdout line of ``proc`` and parse it as JSON."""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    end = time.monotonic() + deadline
+    line = ""
+    while time.monotonic() < end and not line and proc.poll() is None:
+        if sel.select(timeout=0.2):
+            line = proc.stdout.readline()
+    sel.close()
+    if not line:
+        proc.kill()
+        _, err = proc.communicate(timeout=5)
+        raise AssertionError(f"{what} printed no banner within {deadline}s: {err[-2000:]}")
+    return json.loads(line)
+
+
+def start_venue(replay: Path, symbols: tuple[str, ...] = SYMS, wallet: float = CAPITAL) -> Venue:
+    cmd = [sys.executable, "-m", "adapters.loopback.binance_futures", "--symbols", *symbols,
+           "--api-key", API_KEY, "--duration", str(VENUE_LIFETIME_SECS), "--step-interval", "0",
+           "--replay", str(replay), "--wallet", str(wallet)]
+    env = dict(os.environ, DOLPHIN_VENUE_API_SECRET=API_SECRET, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    banner = read_banner(proc, 20.0, "venue")
+    return Venue(proc=proc, port=banner["port"], http=banner["http"], ws=banner["ws"])
+
+
+def stop_venue(venue: Venue) -> None:
+    if venue.proc.poll() is None:
+        venue.proc.terminate()
+        try:
+            venue.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            venue.proc.kill()
+            venue.proc.wait(timeout=5)
+    for stream in (venue.proc.stdout, venue.proc.stderr):
+        if stream:
+            stream.close()
+    assert _port_closed(venue.port), f"port {venue.port} still open after venue teardown"
+
+
+class BookPusher:
+    """Test-side writer of neutral 5-level books for ``assets`` into the member, every ``period`` s.
+
+    ``pause()`` stops the pushes (the books in the member then age: stale data), ``resume()``
+    restarts them. Payloads carry ``_pushed_at = now`` (the freshness the node measures).
+    """
+
+    def __init__(self, member: Any, assets: tuple[str, ...], period: float = 0.2) -> None:
+        from nautilus_dolphin.obf.codec import OBPayloadCodec
+
+        self.member = member
+        self.assets = assets
+        self.period = period
+        self.codec = OBPayloadCodec()
+        self.pushes = 0
+        self.errors = 0
+        self._run = threading.Event()
+        self._run.set()
+        self._quit = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="book-pusher", daemon=True)
+
+    def start(self) -> "BookPusher":
+        self._thread.start()
+        return self
+
+    def push_once(self) -> None:
+        from nautilus_dolphin.obf.types import OBSnapshot
+
+        now = time.time()
+        levels = np.arange(1.0, 6.0)
+        for asset in self.assets:
+            snap = OBSnapshot(asset=asset, timestamp=now, bid_notional=levels * 1e5, ask_notional=levels * 1e5,
+                              bid_depth=levels * 0.5, ask_depth=levels * 0.5, pushed_at=now, push_seq=self.pushes)
+            self.member.put_direct("DOLPHIN_FEATURES", f"asset_{asset}_ob", self.codec.encode(snap))
+        self.pushes += 1
+
+    def _loop(self) -> None:
+        while not self._quit.is_set():
+            if self._run.is_set():
+                try:
+                    self.push_once()
+                except Exception:  # member restarting: try again next period
+                    self.errors += 1
+            self._quit.wait(self.period)
+
+    def pause(self) -> None:
+        self._run.clear()
+
+    def resume(self) -> None:
+        self._run.set()
+
+    def close(self) -> None:
+        self._quit.set()
+        self._thread.join(5.0)
+
+
+# -- config and node ---------------------------------------------------------------------------
+
+
+def make_config(tmp: Path, venue: Venue, member: Any, mode: str, replay: Path, **changes: Any) -> Any:
+    """A ``LiveConfig`` against the loopback venue and the member, scans replayed in lock-step."""
+    from strategies.live_config import config_from_dict
+
+    raw: dict[str, Any] = {
+        "mode": mode,
+        "trader_id": "LIVETEST-001",
+        "state_dir": str(tmp / "state"),
+        "status_interval_secs": 0.5,
+        "log_level": os.environ.get("DOLPHIN_LIVE_TEST_LOG", "ERROR"),
+        "strategy": {"assets": list(SYMS), "engine_overrides": dict(OVERRIDES), "ob_mode": "live"},
+        "binance": {"testnet": False, "api_key_env": KEY_ENV, "api_secret_env": SECRET_ENV,
+                    "base_url_http": venue.http, "base_url_ws": venue.ws, "max_retries": 1},
+        "paper": {"starting_balance": CAPITAL},
+        "hazelcast": {"members": [member.address], "heartbeat_timeout_s": 5.0,
+                      "cluster_connect_timeout_s": 30.0},
+        "scans": {"source": "replay", "replay_path": str(replay), "replay_venue_control_url": venue.http,
+                  "replay_preroll_rows": PREROLL,
+                  "replay_speed": float(os.environ.get("DOLPHIN_REPLAY_SPEED", "400"))},
+        "node": {"timeout_connection": 15.0, "inflight_check_interval_ms": 500,
+                 "inflight_check_threshold_ms": 1500},
+    }
+    for section, values in changes.items():
+        if isinstance(values, dict) and isinstance(raw.get(section), dict):
+            raw[section] = {**raw[section], **values}
+        else:
+            raw[section] = values
+    return config_from_dict(raw, "<test>")
+
+
+def toml_text(cfg: Any) -> str:
+    """``cfg`` as a TOML file (for ``dolphin live`` subprocesses)."""
+    from strategies.live_config import format_config
+
+    return format_config(cfg)
+
+
+async def wait_for(cond: Callable[[], Any], timeout: float, what: str, poll: float = 0.05) -> Any:
+    """Poll ``cond`` on the loop until truthy; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        await asyncio.sleep(poll)
+    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
+
+
+@dataclass
+class LiveRun:
+    """What a scenario gets: the node and its parts."""
+
+    node: Any
+    parts: Any
+    lines: list[str]
+
+    @property
+    def strategy(self) -> Any:
+        return self.parts.strategy
+
+    @property
+    def cache(self) -> Any:
+        return self.node.kernel.cache
+
+    def client(self, name: str) -> Any:
+        return self.parts.data_client(name, self.node)
+
+
+def run_live(cfg: Any, scenario: Callable[[LiveRun], Awaitable[None]], deadline: float = 60.0,
+             wait_started: bool = True) -> LiveRun:
+    """Build the node of ``cfg``, run ``scenario`` once the strategy runs, stop and dispose the node."""
+    from strategies.live_node import build_live_node
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    lines: list[str] = []
+    node = build_live_node(cfg, loop=loop, status_out=lines.append)
+    run = LiveRun(node=node, parts=node.dolphin, lines=lines)
+    failure: list[BaseException] = []
+
+    async def driver() -> None:
+        try:
+            if wait_started:
+                await wait_for(lambda: run.strategy.is_running, cfg.node.timeout_connection + 20, "strategy running")
+            await asyncio.wait_for(scenario(run), timeout=deadline)
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            node.stop()
+
+    try:
+        task = loop.create_task(driver())
+        hard = loop.call_later(deadline + cfg.node.timeout_connection + 40, node.stop)
+        node.run()
+        hard.cancel()
+        if not task.done():
+            task.cancel()
+            failure.append(AssertionError("node stopped before the scenario finished"))
+    finally:
+        with contextlib.suppress(Exception):
+            node.dispose()
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    if failure:
+        raise failure[0]
+    return run
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The venue's key and secret in the environment variables the test configs name."""
+    monkeypatch.setenv(KEY_ENV, API_KEY)
+    monkeypatch.setenv(SECRET_ENV, API_SECRET)
+
+
+@pytest.fixture
+def member() -> Any:
+    """The Hazelcast TEST member on an OS-chosen port, closed (port freed) at teardown."""
+    from adapters.loopback.hazelcast import HazelcastTestMember
+
+    m = HazelcastTestMember(port=0).start()
+    try:
+        yield m
+    finally:
+        m.close()
+
+
+@pytest.fixture
+def books(member: Any) -> Any:
+    """A started ``BookPusher`` for SYMS; closed at teardown."""
+    pusher = BookPusher(member, SYMS).start()
+    try:
+        yield pusher
+    finally:
+        pusher.close()
+
+
+@pytest.fixture
+def scenario_venue(tmp_path: Path) -> Any:
+    """A paused loopback venue replaying the scenario file; yields (venue, file, frame)."""
+    frame = replay_frame()
+    path = tmp_path / "replay.parquet"
+    frame.to_parquet(path)
+    venue = start_venue(path)
+    try:
+        yield venue, path, frame
+    finally:
+        stop_venue(venue)
+
+
+@pytest.fixture
+def live() -> SimpleNamespace:
+    """Helpers of the live tests (test modules cannot import this conftest)."""
+    return SimpleNamespace(
+        make_config=make_config, run_live=run_live, wait_for=wait_for, start_venue=start_venue,
+        stop_venue=stop_venue, replay_frame=replay_frame, toml_text=toml_text, read_banner=read_banner,
+        BookPusher=BookPusher, SYMS=SYMS, N_SCANS=N_SCANS, PREROLL=PREROLL, CAPITAL=CAPITAL, REPO=REPO,
+        KEY_ENV=KEY_ENV, SECRET_ENV=SECRET_ENV, API_KEY=API_KEY, API_SECRET=API_SECRET, OVERRIDES=OVERRIDES,
+    )
