@@ -283,11 +283,18 @@ def run_node(
     wait_started: bool = True,
     exec_engine_kwargs: dict | None = None,
     strategy_kwargs: dict | None = None,
+    symbols: tuple[str, ...] = SYMBOLS,
+    strategy: Any = None,
+    extra_data_clients: dict[str, tuple[Any, Any]] | None = None,
+    sandbox_balance: str = "10000 USDT",
 ) -> NodeRun:
     """Build a TradingNode against ``venue``, run ``scenario`` on its loop, dispose the node.
 
     The scenario starts once the probe strategy is RUNNING (unless ``wait_started`` is False) and
     must return within ``deadline`` seconds; any assertion it raises is re-raised here.
+    ``strategy`` replaces the probe (then started = ``strategy.is_running``);
+    ``extra_data_clients`` maps more client names to ``(config, factory)``; ``symbols`` are the
+    instruments loaded; ``sandbox_balance`` is the paper account's starting balance.
     """
     from nautilus_trader.adapters.binance import BINANCE
     from nautilus_trader.adapters.binance import BinanceAccountType
@@ -304,7 +311,7 @@ def run_node(
     from nautilus_trader.live.node import TradingNode
     from nautilus_trader.model.identifiers import InstrumentId
 
-    iids = tuple(f"{s}-PERP.BINANCE" for s in SYMBOLS)
+    iids = tuple(f"{s}-PERP.BINANCE" for s in symbols)
     provider = InstrumentProviderConfig(load_ids=frozenset(iids))
     data_cfg = BinanceDataClientConfig(
         api_key=API_KEY,
@@ -328,7 +335,7 @@ def run_node(
     else:
         exec_cfg = SandboxExecutionClientConfig(
             venue="BINANCE",
-            starting_balances=["10000 USDT"],
+            starting_balances=[sandbox_balance],
             base_currency=None,
             oms_type="NETTING",
             account_type="MARGIN",
@@ -346,7 +353,7 @@ def run_node(
     config = TradingNodeConfig(
         trader_id="LOOPBACK-001",
         logging=LoggingConfig(log_level=os.environ.get("LOOPBACK_NODE_LOG", "ERROR"), bypass_logging=False),
-        data_clients={BINANCE: data_cfg},
+        data_clients={BINANCE: data_cfg, **{k: v[0] for k, v in (extra_data_clients or {}).items()}},
         exec_clients={BINANCE: exec_cfg},
         exec_engine=LiveExecEngineConfig(**engine_kwargs),
         timeout_connection=timeout_connection,
@@ -360,15 +367,21 @@ def run_node(
     node = TradingNode(config=config, loop=loop)
     node.add_data_client_factory(BINANCE, BinanceLiveDataClientFactory)
     node.add_exec_client_factory(BINANCE, exec_factory)
-    ProbeConfig, ProbeStrategy = _probe_classes()
-    strategy = ProbeStrategy(ProbeConfig(instrument_ids=iids, oms_type="NETTING", **(strategy_kwargs or {})))
+    for name, (_, factory) in (extra_data_clients or {}).items():
+        node.add_data_client_factory(name, factory)
+    if strategy is None:
+        ProbeConfig, ProbeStrategy = _probe_classes()
+        strategy = ProbeStrategy(ProbeConfig(instrument_ids=iids, oms_type="NETTING", **(strategy_kwargs or {})))
+        started = lambda: strategy.started  # noqa: E731
+    else:
+        started = lambda: strategy.is_running  # noqa: E731
     run = NodeRun(node=node, strategy=strategy, venue=venue, iids=iids)
     failure: list[BaseException] = []
 
     async def driver() -> None:
         try:
             if wait_started:
-                await wait_for(lambda: strategy.started, timeout_connection + 15, "strategy started")
+                await wait_for(started, timeout_connection + 15, "strategy started")
             await asyncio.wait_for(scenario(run), timeout=deadline)
         except BaseException as exc:  # re-raised in the test thread
             failure.append(exc)
