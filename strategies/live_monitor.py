@@ -159,14 +159,18 @@ class LiveMonitor(Actor):
     def status(self) -> dict[str, Any]:
         """One status record (what the status line prints)."""
         strat = self.strategy
+        # net per instrument: after a restart the cache can hold the reconciled position (id ...-BOTH)
+        # and the strategy's own (id ...-<strategy>) on one instrument; the venue nets them
+        net: dict[str, list[float]] = {}
+        for p in self.cache.positions_open():
+            acc = net.setdefault(p.instrument_id.value, [0.0, 0.0, 0])
+            acc[0] += float(p.signed_qty)
+            acc[1] += float(p.signed_qty) * float(p.avg_px_open)
+            acc[2] += 1
         positions = [
-            {
-                "instrument": p.instrument_id.value,
-                "side": p.side.name,
-                "qty": float(p.signed_qty),
-                "avg_px_open": float(p.avg_px_open),
-            }
-            for p in self.cache.positions_open()
+            {"instrument": iid, "qty": q, "avg_px_open": (n / q) if q else None, "node_positions": k}
+            for iid, (q, n, k) in sorted(net.items())
+            if abs(q) > 1e-12
         ]
         pos = strat.engine.position
         engine_pos = None
