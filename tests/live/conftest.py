@@ -128,9 +128,11 @@ def read_banner(proc: subprocess.Popen, deadline: float, what: str) -> dict:
     return json.loads(line)
 
 
-def start_venue(replay: Path, symbols: tuple[str, ...] = SYMS, wallet: float = CAPITAL) -> Venue:
+def start_venue(replay: Path, symbols: tuple[str, ...] = SYMS, wallet: float = CAPITAL,
+                lifetime: float = VENUE_LIFETIME_SECS) -> Venue:
+    """Start the venue subprocess replaying ``replay`` (paused: it moves when stepped)."""
     cmd = [sys.executable, "-m", "adapters.loopback.binance_futures", "--symbols", *symbols,
-           "--api-key", API_KEY, "--duration", str(VENUE_LIFETIME_SECS), "--step-interval", "0",
+           "--api-key", API_KEY, "--duration", str(lifetime), "--step-interval", "0",
            "--replay", str(replay), "--wallet", str(wallet)]
     env = dict(os.environ, DOLPHIN_VENUE_API_SECRET=API_SECRET, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
