@@ -134,7 +134,8 @@ def run_node() -> Callable[..., NodeRun]:
     ``Recorder`` actor subscribing to ``DolphinOBSnapshot`` (and ``DolphinScan``) through
     ``ClientId("HAZELCAST")``, runs the node on the test's main thread and runs
     ``scenario(run)`` on a helper thread once the actor is running; the node stops when the
-    scenario returns or after ``max_seconds``. Scenario exceptions are re-raised.
+    scenario returns or after ``max_seconds``. Scenario exceptions are re-raised. ``setup(node)``
+    runs after the build (e.g. to add a strategy).
     """
     import asyncio
 
@@ -197,7 +198,7 @@ def run_node() -> Callable[..., NodeRun]:
     nodes: list[Any] = []
 
     def run(settings: Any, scenario: Callable[[NodeRun], None], max_seconds: float = 20.0,
-            scans: bool = False, bounded: bool = False) -> NodeRun:
+            scans: bool = False, bounded: bool = False, setup: Callable[[Any], None] | None = None) -> NodeRun:
         result = NodeRun()
         loop = asyncio.new_event_loop()
         config = TradingNodeConfig(
@@ -214,6 +215,8 @@ def run_node() -> Callable[..., NodeRun]:
         node.build()
         actor = Recorder(scans, bounded)
         node.trader.add_actor(actor)
+        if setup is not None:  # e.g. add a strategy next to the recorder
+            setup(node)
         result.actor, result.node = actor, node
         result.client = node.kernel.data_engine.registered_clients and next(
             c for c in node.kernel.data_engine._clients.values() if str(c.id) == HZ_CLIENT_ID)
@@ -243,3 +246,114 @@ def run_node() -> Callable[..., NodeRun]:
         return result
 
     return run
+
+
+# -- OB publisher end to end: the loopback Binance venue and the publisher as subprocesses -------
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[3]
+VENUE_KEY = "loopback-obf-key"
+VENUE_SECRET = "loopback-obf-secret-do-not-log-7f3a"
+KEY_ENV = "DOLPHIN_TEST_OBF_KEY"
+SECRET_ENV = "DOLPHIN_TEST_OBF_SECRET"
+
+
+class Proc:
+    """A subprocess started by a test, with its banner (first stdout line) when it printed one."""
+
+    def __init__(self, proc: Any, banner: dict | None = None) -> None:
+        self.proc = proc
+        self.banner = banner or {}
+        self.out = ""
+        self.err = ""
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then SIGKILL after ``timeout``; collect output; return the exit code."""
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate(timeout=5)
+        self.out += out or ""
+        self.err += err or ""
+        return self.proc.returncode
+
+
+@pytest.fixture()
+def spawn() -> Iterator[Callable[..., Proc]]:
+    """Start subprocesses (``python -m ...``) that are always stopped at teardown.
+
+    ``spawn(args, env=None, banner=False, deadline=20)``: with ``banner=True`` waits (bounded)
+    for a JSON first line on stdout and parses it.
+    """
+    import json
+    import os
+    import selectors
+    import subprocess
+    import sys
+
+    procs: list[Proc] = []
+
+    def start(args: list[str], env: dict[str, str] | None = None, banner: bool = False,
+              deadline: float = 20.0) -> Proc:
+        full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+        p = subprocess.Popen([sys.executable, *args], cwd=REPO, env=full_env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        handle = Proc(p)
+        procs.append(handle)
+        if banner:
+            sel = selectors.DefaultSelector()
+            sel.register(p.stdout, selectors.EVENT_READ)
+            line = ""
+            end = time.monotonic() + deadline
+            while time.monotonic() < end and not line and p.poll() is None:
+                if sel.select(timeout=0.2):
+                    line = p.stdout.readline()
+            sel.close()
+            if not line:
+                handle.stop()
+                raise AssertionError(f"{args[:2]} printed no banner within {deadline}s: {handle.err[-2000:]}")
+            handle.banner = json.loads(line)
+        return handle
+
+    yield start
+    for handle in procs:
+        handle.stop()
+
+
+@pytest.fixture()
+def binance_venue(spawn: Callable[..., Proc], no_leaks: list[int]) -> Callable[..., Proc]:
+    """Start the loopback Binance USDT-M venue (a TEST STAND-IN) for some symbols; stopped at teardown."""
+
+    def start(symbols: tuple[str, ...], lifetime: float = 120.0, step_interval: float = 0.05) -> Proc:
+        v = spawn(["-m", "adapters.loopback.binance_futures", "--symbols", *symbols, "--api-key", VENUE_KEY,
+                   "--duration", str(lifetime), "--step-interval", str(step_interval), "--step-ms", str(int(step_interval * 1000)),
+                   "--vol", "0.0005"],
+                  env={"DOLPHIN_VENUE_API_SECRET": VENUE_SECRET}, banner=True)
+        no_leaks.append(v.banner["port"])
+        return v
+
+    return start
+
+
+def publisher_args(venue: Proc, member_address: str, symbols: tuple[str, ...], duration: float,
+                   *extra: str) -> tuple[list[str], dict[str, str]]:
+    """Command line and env of ``python -m adapters.hazelcast.publisher_cli`` against ``venue``."""
+    port = venue.banner["port"]
+    args = ["-m", "adapters.hazelcast.publisher_cli", "--assets", *symbols, "--hz-members", member_address,
+            "--api-key-env", KEY_ENV, "--api-secret-env", SECRET_ENV,
+            "--base-url-http", f"http://127.0.0.1:{port}", "--base-url-ws", f"ws://127.0.0.1:{port}",
+            "--duration", str(duration), "--log-every", "1", *extra]
+    return args, {KEY_ENV: VENUE_KEY, SECRET_ENV: VENUE_SECRET}
+
+
+@pytest.fixture()
+def obf() -> Any:
+    """Constants and the command-line builder of the publisher tests (tests cannot import conftest)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(key=VENUE_KEY, secret=VENUE_SECRET, key_env=KEY_ENV, secret_env=SECRET_ENV,
+                           args=publisher_args)
