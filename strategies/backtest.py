@@ -83,6 +83,19 @@ class NautilusRunConfig:
     forewarner: Any = False
     engine_overrides: dict[str, Any] = field(default_factory=dict)
     log_level: str = "ERROR"
+    risk: dict[str, Any] | None = None
+    """Risk guard settings of the strategy; None = ``BACKTEST_RISK`` (non-binding)."""
+
+
+BACKTEST_RISK: dict[str, Any] = {
+    "daily_drawdown_kill_pct": 1.0,
+    "max_trades_per_hour": 1_000_000,
+    "max_orders_per_minute": 1_000_000,
+}
+"""Risk guard of the backtest runner by default: limits that do not bind, so the backtest trades what the
+standalone engine trades (parity). The live defaults DO bind on the default synthetic catalog: the
+10 % daily drawdown kill switch trips once (2026-02-07) and blocks 20 entries. Pass ``risk`` to backtest
+a deployment's guard."""
 
 
 # ---------------------------------------------------------------------- data
@@ -239,6 +252,7 @@ def run_nautilus_backtest(cfg: NautilusRunConfig, progress: ProgressFn | None = 
             vol_p60=vol_p60,
             ob_mode=ob_mode,
             tag_sp_fees=True,
+            risk=BACKTEST_RISK if cfg.risk is None else dict(cfg.risk),
         )
     )
     comps = build_components(catalog, cfg.ob, cfg.acb, cfg.forewarner)

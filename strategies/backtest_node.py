@@ -43,6 +43,7 @@ from nautilus_trader.config import RiskEngineConfig
 from nautilus_dolphin.config import ENGINE_KWARGS
 from nautilus_dolphin.config import VOL_REFERENCE_ASSET
 from nautilus_dolphin.data.volatility import gold_vol_p60
+from strategies.backtest import BACKTEST_RISK
 from strategies.backtest import SCAN_CLIENT
 from strategies.backtest import select_days
 from strategies.catalog import DolphinCatalog
@@ -149,6 +150,7 @@ def backtest_run_config(
             "vol_p60": vol_p60,
             "ob_mode": "none",
             "tag_sp_fees": fees == "sp",
+            "risk": dict(BACKTEST_RISK),  # non-binding guard: the node trades what the runner trades
         },
     )
     return BacktestRunConfig(
