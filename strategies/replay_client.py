@@ -32,7 +32,9 @@ Without ``venue_control_url`` the client just replays at ``speed``.
 Counters (``counters``) say what happened: rows, emitted, venue_steps, quote_waits (steps whose
 quotes were not yet in the node when the venue answered), quote_timeouts (a scan emitted without
 its quotes after ``quote_timeout_secs``), preroll_misses, venue_ahead, errors.
-``finished`` is set after the last row, ``failure`` holds the reason when the replay stopped early.
+``finished`` is set once the last row was handed to the node (the live data engine queues data, so
+the last scans may reach the strategy a moment later); ``failure`` holds the reason when the
+replay stopped early.
 """
 
 import asyncio

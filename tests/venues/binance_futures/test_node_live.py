@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+pytestmark = pytest.mark.binance_exec  # the real Binance exec client: a clean process (conftest)
+
 BTC = "BTCUSDT-PERP.BINANCE"
 ETH = "ETHUSDT-PERP.BINANCE"
 
@@ -60,6 +62,7 @@ def test_data_orders_positions_and_balances(venue, node_kit):
             lambda: run.account().balance_total(USDT).as_decimal() == Decimal("10000") - commission,
             5,
             f"balance 10000 - {commission}",
+            show=lambda: (str(run.account().balance_total(USDT)), run.account().last_event),
         )
 
         # 5. a limit order far from the market rests (ACCEPTED) and is cancelled
@@ -87,7 +90,10 @@ def test_data_orders_positions_and_balances(venue, node_kit):
         wallet = Decimal(state["balances"]["wallet"])
         assert wallet > Decimal("10000")  # +~10 USDT PnL minus two commissions
         await wait_for(
-            lambda: run.account().balance_total(USDT).as_decimal() == wallet, 5, f"balance {wallet}"
+            lambda: run.account().balance_total(USDT).as_decimal() == wallet,
+            5,
+            f"balance {wallet}",
+            show=lambda: (str(run.account().balance_total(USDT)), run.account().last_event),
         )
         run.notes["events"] = strat.event_names()
 

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+pytestmark = pytest.mark.binance_exec  # the real Binance exec client: a clean process (conftest)
+
 BTC = "BTCUSDT-PERP.BINANCE"
 ETH = "ETHUSDT-PERP.BINANCE"
 

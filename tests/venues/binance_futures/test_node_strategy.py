@@ -145,9 +145,29 @@ def _run(node_kit, venue, path: Path, mode: str, exec_kind: str, catalog: Path |
         strat = run.strategy
         await wait_for(lambda: client.finished or client.failure, 30, "scan replay finished")
         assert client.failure is None, client.failure
+        # ``finished`` = every scan handed to the node; the live data engine queues data, so the
+        # last scans may still be on their way to the strategy
+        await wait_for(
+            lambda: strat.counters["scans"] >= client.counters["emitted"],
+            10,
+            "every emitted scan reached the strategy",
+            show=lambda: (strat.counters["scans"], client.counters["emitted"]),
+        )
         if mode == "TRADE":
             await wait_for(
                 lambda: strat.engine.trade_history and strat.engine.position is None, 10, "exit fill booked"
+            )
+
+            def usdt() -> float:
+                return float(run.account().balance_total(USDT).as_double())
+
+            # the account follows its own event (ACCOUNT_UPDATE live, the sandbox's state on paper),
+            # which may come a moment after the fill the engine booked
+            await wait_for(
+                lambda: abs(usdt() - strat.engine.capital) <= 0.01,
+                10,
+                "account balance = engine capital",
+                show=lambda: (usdt(), strat.engine.capital),
             )
         seen["client"] = dict(client.counters)
         seen["scans"] = strat.counters["scans"]
@@ -211,6 +231,7 @@ def _assert_traded_like_the_backtest(seen: dict, frame: pd.DataFrame) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.binance_exec
 @pytest.mark.timeout(120)
 def test_dolphin_strategy_trades_live_against_the_venue(replay_venue, node_kit):
     venue, path, frame = replay_venue
@@ -246,6 +267,7 @@ def test_dolphin_strategy_trades_on_paper_with_venue_data(replay_venue, node_kit
 
 
 @pytest.mark.slow
+@pytest.mark.binance_exec
 @pytest.mark.timeout(120)
 def test_dolphin_strategy_shadow_mode_sends_no_orders(replay_venue, node_kit, tmp_path):
     venue, path, frame = replay_venue
