@@ -13,6 +13,8 @@ Definitions (all per scan ``t``; ``N`` assets; windows ``W`` in ``(50, 150, 300,
   (the Rayleigh quotient error is then of order residual^2 / spectral gap). The warm start gets a
   1e-6 generic perturbation, and a result below 1 (impossible: ``lambda_max >= trace / N = 1``)
   triggers a restart, so an exact eigenvector of a smaller eigenvalue cannot trap the iteration.
+  When the iteration has not converged after ``max_iter`` steps (two nearly equal leading
+  eigenvalues), the top eigenpair comes from a dense symmetric solver (LAPACK ``eigh``) instead.
   NaN while ``n < 2``.
 - velocity ``v_W(t) = VELOCITY_SCALE * (lambda_W(t) - lambda_W(t-1)) / N``: the per-scan change of
   the fraction of total variance carried by the dominant mode (columns
@@ -101,7 +103,7 @@ def _matvec(k, n, S1, S2, dinv, const, x, y, u, N):
 
 @njit(cache=True, fastmath=_FM)
 def _power(k, n, S1, S2, dinv, const, x, y, u, N, tol, max_iter):
-    """Power iteration from unit ``x`` (updated in place); returns the Rayleigh quotient."""
+    """Power iteration from unit ``x`` (updated in place); returns (Rayleigh quotient, converged)."""
     lam = 0.0
     for _ in range(max_iter):
         _matvec(k, n, S1, S2, dinv, const, x, y, u, N)
@@ -116,10 +118,37 @@ def _power(k, n, S1, S2, dinv, const, x, y, u, N, tol, max_iter):
             ny += y[i] * y[i]
         ny = math.sqrt(ny)
         if math.sqrt(res) <= tol * max(1.0, lam) or ny == 0.0:
-            break
+            return lam, True
         for i in range(N):
             x[i] = y[i] / ny
-    return lam
+    return lam, False
+
+
+@njit(cache=True)
+def _dense_top(k, n, S1, S2, dinv, const, x, y, u, N):
+    """Top eigenpair by a dense symmetric solver (LAPACK): the fallback when power iteration stalls.
+
+    Power iteration converges like ``(lambda_2 / lambda_1)^iterations``; with two nearly equal
+    leading eigenvalues (a weakly correlated pair, say) ``max_iter`` steps are not enough. Builds
+    ``C`` column by column with ``_matvec`` (O(N^3), rare) and writes the eigenvector to ``x``.
+    """
+    C = np.empty((N, N))
+    for j in range(N):
+        for i in range(N):
+            x[i] = 0.0
+        x[j] = 1.0
+        _matvec(k, n, S1, S2, dinv, const, x, y, u, N)
+        for i in range(N):
+            C[i, j] = y[i]
+    for i in range(N):
+        for j in range(i + 1, N):
+            m = 0.5 * (C[i, j] + C[j, i])
+            C[i, j] = m
+            C[j, i] = m
+    w, v = np.linalg.eigh(C)
+    for i in range(N):
+        x[i] = v[i, N - 1]
+    return w[N - 1]
 
 
 @njit(cache=True, fastmath=_FM)
@@ -154,7 +183,7 @@ def _lambda_max(k, n, S1, S2, vec, dinv, const, x, y, u, N, tol, max_iter):
     nrm = math.sqrt(nrm)
     for i in range(N):
         x[i] /= nrm
-    lam = _power(k, n, S1, S2, dinv, const, x, y, u, N, tol, max_iter)
+    lam, ok = _power(k, n, S1, S2, dinv, const, x, y, u, N, tol, max_iter)
     if lam < 1.0 - 1e-9:
         # lambda_max >= trace / N = 1, so the warm start was (numerically) an eigenvector of a
         # smaller eigenvalue: restart from a fixed generic vector.
@@ -166,7 +195,9 @@ def _lambda_max(k, n, S1, S2, vec, dinv, const, x, y, u, N, tol, max_iter):
         nrm = math.sqrt(nrm)
         for i in range(N):
             x[i] /= nrm
-        lam = _power(k, n, S1, S2, dinv, const, x, y, u, N, tol, max_iter)
+        lam, ok = _power(k, n, S1, S2, dinv, const, x, y, u, N, tol, max_iter)
+    if not ok:
+        lam = _dense_top(k, n, S1, S2, dinv, const, x, y, u, N)
     for i in range(N):
         vec[k, i] = x[i]
     return lam
