@@ -13,7 +13,9 @@ An actor next to ``DolphinStrategy`` that only observes:
   scan are kept as well;
 - a status JSON line (``status()``) printed to stdout every ``status_interval_secs``: mode,
   counters, guard state, open positions (venue view from the cache and the engine's view),
-  capital, recent orders, latency percentiles and data-client counters.
+  capital, recent orders, latency percentiles and data-client counters;
+- the operator's manual kill-switch reset: ``touch <state_dir>/RESET_KILL_SWITCH`` makes it call
+  ``strategy.reset_kill_switch()`` within a second and delete the file.
 """
 
 import asyncio
@@ -23,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +33,9 @@ from nautilus_trader.common.actor import Actor
 from nautilus_trader.config import ActorConfig
 
 STATUS_TIMER: str = "dolphin-status"
+CONTROL_TIMER: str = "dolphin-control"
+RESET_FILE: str = "RESET_KILL_SWITCH"
+"""Operator file in ``state_dir``: its presence re-arms the kill switch (checked every second, then deleted)."""
 SCAN_TOPIC: str = "data.DolphinScan*"
 
 
@@ -63,6 +69,11 @@ class LiveMonitor(Actor):
         Returns more fields for the status line (e.g. data-client counters).
     out : callable
         Where status lines go (default: print to stdout, flushed).
+    control_dir : str, optional
+        Directory watched for the ``RESET_KILL_SWITCH`` file (the deployment's ``state_dir``).
+    loop : asyncio.AbstractEventLoop, optional
+        The node's loop. Nautilus 1.221 runs ``LiveClock`` timer callbacks on its own thread; the
+        monitor's timers only hand over to this loop (``call_soon_threadsafe``), where the work runs.
     """
 
     def __init__(
@@ -73,6 +84,8 @@ class LiveMonitor(Actor):
         history_size: int = 1000,
         extras: Callable[[], dict[str, Any]] | None = None,
         out: Callable[[str], None] | None = None,
+        control_dir: str | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(ActorConfig(component_id="DOLPHIN-MONITOR"))
         self.strategy = strategy
@@ -83,6 +96,9 @@ class LiveMonitor(Actor):
         self.on_data_ns: deque[int] = deque(maxlen=1_000_000)
         self.status_lines = 0
         self._extras = extras
+        self._loop = loop
+        self._reset_path = Path(control_dir) / RESET_FILE if control_dir else None
+        self.kill_switch_resets = 0
         self._out = out or (lambda line: print(line, file=sys.stdout, flush=True))
         self._arrival_ns = 0
         self._arrival_perf = 0
@@ -96,10 +112,13 @@ class LiveMonitor(Actor):
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         if self.status_interval_secs > 0:
             self.clock.set_timer(STATUS_TIMER, timedelta(seconds=self.status_interval_secs), callback=self._on_timer)
+        if self._reset_path is not None:
+            self.clock.set_timer(CONTROL_TIMER, timedelta(seconds=1), callback=self._on_control)
 
     def on_stop(self) -> None:
-        if STATUS_TIMER in self.clock.timer_names:
-            self.clock.cancel_timer(STATUS_TIMER)
+        for name in (STATUS_TIMER, CONTROL_TIMER):
+            if name in self.clock.timer_names:
+                self.clock.cancel_timer(name)
         if self.msgbus.is_subscribed(SCAN_TOPIC, self._before_scan):
             self.msgbus.unsubscribe(SCAN_TOPIC, self._before_scan)
         if self.msgbus.is_subscribed("events.order.*", self._on_order_event):
@@ -115,7 +134,7 @@ class LiveMonitor(Actor):
         self._arrival_ns = self.clock.timestamp_ns()
         self._arrival_perf = time.perf_counter_ns()
         self._orders_before = self._order_count()
-        asyncio.get_running_loop().call_soon(self._after_scan)
+        asyncio.get_running_loop().call_soon(self._after_scan)  # scans are dispatched on the loop
 
     def _after_scan(self) -> None:
         self.on_data_ns.append(time.perf_counter_ns() - self._arrival_perf)
@@ -211,5 +230,28 @@ class LiveMonitor(Actor):
         self.status_lines += 1
         self._out(line)
 
+    def _on_loop(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the node's loop (timer callbacks arrive on the clock's thread)."""
+        if self._loop is None:
+            fn()
+            return
+        try:
+            self._loop.call_soon_threadsafe(fn)
+        except RuntimeError:  # loop closed during shutdown
+            pass
+
     def _on_timer(self, event: Any) -> None:
+        self._on_loop(self._emit)
+
+    def _on_control(self, event: Any) -> None:
+        self._on_loop(self._check_reset_file)
+
+    def _check_reset_file(self) -> None:
+        path = self._reset_path
+        if path is None or not path.exists():
+            return
+        path.unlink(missing_ok=True)
+        self.kill_switch_resets += 1
+        self.log.warning(f"{RESET_FILE} found in {path.parent}: resetting the kill switch")
+        self.strategy.reset_kill_switch()
         self._emit()

@@ -327,7 +327,8 @@ def build_live_node(
                 assets=tuple(cfg.strategy.assets),
                 interval_secs=cfg.scans.interval_secs,
                 windows=tuple(cfg.scans.windows),
-            )
+            ),
+            loop=loop,
         )
         node.trader.add_actor(scanner)
     parts = LiveParts(config=cfg, strategy=strategy, monitor=None, scanner=scanner, previous_mode=previous)
@@ -338,6 +339,8 @@ def build_live_node(
         history_size=cfg.history_size,
         extras=_extras(parts, node),
         out=status_out,
+        control_dir=cfg.state_dir,
+        loop=loop,
     )
     parts.monitor = monitor
     node.trader.add_actor(monitor)

@@ -128,12 +128,14 @@ def read_banner(proc: subprocess.Popen, deadline: float, what: str) -> dict:
     return json.loads(line)
 
 
-def start_venue(replay: Path, symbols: tuple[str, ...] = SYMS, wallet: float = CAPITAL,
+def start_venue(replay: Path | None, symbols: tuple[str, ...] = SYMS, wallet: float = CAPITAL,
                 lifetime: float = VENUE_LIFETIME_SECS) -> Venue:
-    """Start the venue subprocess replaying ``replay`` (paused: it moves when stepped)."""
+    """Start the venue subprocess replaying ``replay`` (paused: it moves when stepped), or with
+    ``replay=None`` a seeded random walk stepping every 0.05 s."""
+    market = (["--step-interval", "0", "--replay", str(replay)] if replay is not None
+              else ["--step-interval", "0.05", "--step-ms", "5000", "--vol", "0.001", "--seed", "7"])
     cmd = [sys.executable, "-m", "adapters.loopback.binance_futures", "--symbols", *symbols,
-           "--api-key", API_KEY, "--duration", str(lifetime), "--step-interval", "0",
-           "--replay", str(replay), "--wallet", str(wallet)]
+           "--api-key", API_KEY, "--duration", str(lifetime), *market, "--wallet", str(wallet)]
     env = dict(os.environ, DOLPHIN_VENUE_API_SECRET=API_SECRET, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     banner = read_banner(proc, 20.0, "venue")

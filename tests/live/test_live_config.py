@@ -1,6 +1,7 @@
 """``LiveConfig`` files: defaults, TOML and YAML, unknown keys named, secrets only by env-var name."""
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from strategies.live_config import LiveConfig
 from strategies.live_config import config_from_dict
 from strategies.live_config import format_config
 from strategies.live_config import load_live_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "live.toml"
 
 
 def test_every_field_has_a_doc_line_and_print_config_round_trips(tmp_path):
@@ -84,3 +87,24 @@ def test_cli_print_config_and_errors(tmp_path, capsys):
     path.write_text('[binance]\napi_key_env = "DOLPHIN_SURELY_UNSET_KEY"\n')
     assert main(["live", "--config", str(path)]) == 2
     assert "DOLPHIN_SURELY_UNSET_KEY" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", ["OFF", "SHADOW", "PAPER", "LIVE"])
+def test_example_config_builds_the_node_config_of_each_mode(mode):
+    from strategies.live_node import node_config
+    from strategies.live_node import strategy_config
+
+    cfg = load_live_config(EXAMPLE).replace(mode=mode)
+    node_cfg, _ = node_config(cfg, "key", "secret")
+    assert sorted(node_cfg.data_clients) == ["BINANCE", "HAZELCAST"]  # prices; books (scans: own scanner)
+    exec_clients = {"OFF": [], "SHADOW": [], "PAPER": ["BINANCE"], "LIVE": ["BINANCE"]}[mode]
+    assert sorted(node_cfg.exec_clients) == exec_clients
+    if mode == "PAPER":
+        assert type(node_cfg.exec_clients["BINANCE"]).__name__ == "SandboxExecutionClientConfig"
+    if mode == "LIVE":
+        assert node_cfg.exec_clients["BINANCE"].testnet is True
+    assert node_cfg.risk_engine.max_order_submit_rate == "60/00:01:00"  # 2 x max_orders_per_minute
+    scfg = strategy_config(cfg)
+    assert scfg.mode == {"OFF": "OFF", "SHADOW": "SHADOW", "PAPER": "TRADE", "LIVE": "TRADE"}[mode]
+    assert scfg.risk["max_leverage"] == 3.0 and scfg.state_path.endswith("strategy_state.json")
+    assert scfg.scan_client_id is None and scfg.ob_client_id == "HAZELCAST" and scfg.oms_type == "NETTING"

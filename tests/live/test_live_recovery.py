@@ -168,3 +168,49 @@ def test_stale_order_books_block_the_entry(live, scenario_venue, member, secrets
     assert strat.guard_blocks["stale_snapshot"] == 1
     assert seen["orders"] == [] and venue.state()["orders"] == []
     assert run.parts.monitor.status()["guard"]["blocks"] == {"stale_snapshot": 1}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_kill_switch_flattens_halts_and_is_reset_by_the_operator_file(live, member, books, secrets_env,
+                                                                       tmp_path):
+    frame = live.replay_frame(tp_bar=10**6)  # no take-profit: ETH falls 1 % after the entry instead
+    pre = live.PREROLL
+    frame.loc[pre + 155 :, "ETHUSDT"] = (frame.loc[pre + 155 :, "ETHUSDT"] * 0.99).round(2)
+    frame.loc[pre + 170, "vel_div"] = -0.03  # a second signal while the switch is tripped
+    path = tmp_path / "kill.parquet"
+    frame.to_parquet(path)
+    venue = live.start_venue(path)
+    try:
+        # 0.05 % of 25,000 USDT = 12.5 USDT: the 1 % fall of a ~5,000 USDT position trips it
+        cfg = live.make_config(tmp_path, venue, member, "LIVE", path, risk={"daily_drawdown_kill_pct": 0.0005})
+        seen = {}
+
+        async def scenario(run) -> None:
+            strat, client = run.strategy, run.client("SCAN")
+            await live.wait_for(lambda: client.finished or client.failure, 40, "scan replay finished")
+            await live.wait_for(lambda: strat.engine.position is None and strat.engine.trade_history, 15,
+                                "flattened")
+            seen["killed"] = strat.guard.killed
+            seen["decisions"] = [(d["kind"], d["bar"], d.get("reason")) for d in strat.decisions
+                                 if d["kind"] in ("ENTRY", "KILL_SWITCH", "BLOCKED")]
+            seen["orders"] = [(o.side.name, o.is_reduce_only, o.status.name) for o in run.cache.orders()]
+            seen["trades"] = [(t.asset, t.exit_reason) for t in strat.engine.trade_history]
+            (tmp_path / "state" / "RESET_KILL_SWITCH").touch()  # the operator's manual reset
+            await live.wait_for(lambda: not strat.guard.killed, 10, "kill switch reset by the file")
+            seen["status"] = run.parts.monitor.status()
+            seen["resets"] = run.parts.monitor.kill_switch_resets
+
+        live.run_live(cfg, scenario)
+        state = venue.state()
+    finally:
+        live.stop_venue(venue)
+    assert seen["killed"] is True
+    kinds = [k for k, _, _ in seen["decisions"]]
+    assert kinds[:2] == ["ENTRY", "KILL_SWITCH"] and seen["decisions"][0][1] == 150
+    assert ("BLOCKED", 170, "kill_switch") in seen["decisions"]  # halted: the second signal is blocked
+    assert seen["trades"] == [("ETHUSDT", "KILL_SWITCH")]
+    assert seen["orders"] == [("BUY", False, "FILLED"), ("SELL", True, "FILLED")]  # flattened reduce-only
+    assert state["positions"] == {}
+    assert seen["resets"] == 1 and seen["status"]["guard"]["killed"] is False
+    assert not (tmp_path / "state" / "RESET_KILL_SWITCH").exists()
