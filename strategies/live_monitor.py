@@ -4,10 +4,10 @@ An actor next to ``DolphinStrategy`` that only observes:
 
 - a bounded history of recent order events (``recent_orders``, newest last), from the message bus
   topic ``events.order.*``;
-- per-scan decision latency: it subscribes to ``DolphinScan`` on the bus ahead of the strategy
-  (``priority=100``: stamps the scan's arrival) and schedules a ``call_soon`` callback, which the
-  event loop runs once the whole synchronous dispatch, the strategy's ``on_data`` included, has
-  returned (the bus accepts no negative priority). Orders the strategy created in between belong to
+- per-scan decision latency: it subscribes to ``DolphinScan`` on the bus twice: ahead of the
+  strategy (``priority=100``: stamps the scan's arrival) and behind it (priority 0, subscribed on
+  the first scan, i.e. after the strategy's own subscription: equal priorities run in subscription
+  order; the bus accepts no negative priority). Orders the strategy created in between belong to
   that scan, and ``order.ts_init - arrival`` is the scan-received -> order-submitted latency
   (``submit_order`` is called right after the order is created). ``on_data`` durations of every
   scan are kept as well;
@@ -103,6 +103,7 @@ class LiveMonitor(Actor):
         self._arrival_ns = 0
         self._arrival_perf = 0
         self._orders_before = 0
+        self._after_subscribed = False
         self._t0 = time.monotonic()
 
     # ------------------------------------------------------------------ lifecycle
@@ -119,8 +120,10 @@ class LiveMonitor(Actor):
         for name in (STATUS_TIMER, CONTROL_TIMER):
             if name in self.clock.timer_names:
                 self.clock.cancel_timer(name)
-        if self.msgbus.is_subscribed(SCAN_TOPIC, self._before_scan):
-            self.msgbus.unsubscribe(SCAN_TOPIC, self._before_scan)
+        for handler in (self._before_scan, self._after_scan):
+            if self.msgbus.is_subscribed(SCAN_TOPIC, handler):
+                self.msgbus.unsubscribe(SCAN_TOPIC, handler)
+        self._after_subscribed = False
         if self.msgbus.is_subscribed("events.order.*", self._on_order_event):
             self.msgbus.unsubscribe("events.order.*", self._on_order_event)
         self._emit()  # a last status line on the way down
@@ -134,10 +137,16 @@ class LiveMonitor(Actor):
         self._arrival_ns = self.clock.timestamp_ns()
         self._arrival_perf = time.perf_counter_ns()
         self._orders_before = self._order_count()
-        asyncio.get_running_loop().call_soon(self._after_scan)  # scans are dispatched on the loop
+        if not self._after_subscribed:  # now the strategy is subscribed: this one runs after it
+            self.msgbus.subscribe(SCAN_TOPIC, self._after_scan)
+            self._after_subscribed = True
+            self._arrival_perf = 0  # the first scan is not measured
 
-    def _after_scan(self) -> None:
+    def _after_scan(self, scan: Any) -> None:
+        if self._arrival_perf == 0:
+            return
         self.on_data_ns.append(time.perf_counter_ns() - self._arrival_perf)
+        self._arrival_perf = 0
         if self._order_count() == self._orders_before:
             return
         for order in self.cache.orders(strategy_id=self.strategy.id):

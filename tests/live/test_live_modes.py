@@ -42,6 +42,7 @@ def _assert_one_take_profit(run, live) -> None:
     status = seen["status"]
     assert status["mode"] in ("LIVE", "PAPER") and status["counters"]["orders_entry"] == 1
     assert status["decision_latency_ms"]["n"] == 2  # the entry and the exit, each from its scan
+    assert len(run.parts.monitor.on_data_ns) == live.N_SCANS - 1  # every scan but the first timed
     assert [o["event"] for o in run.parts.monitor.recent_orders].count("OrderFilled") == 2
     line = json.loads(run.lines[0])
     assert line["type"] == "dolphin_status" and "guard" in line and "positions" in line
