@@ -214,3 +214,38 @@ def test_kill_switch_flattens_halts_and_is_reset_by_the_operator_file(live, memb
     assert state["positions"] == {}
     assert seen["resets"] == 1 and seen["status"]["guard"]["killed"] is False
     assert not (tmp_path / "state" / "RESET_KILL_SWITCH").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_stale_venue_prices_block_the_entry(live, member, books, secrets_env, tmp_path):
+    frame = live.replay_frame()
+    path = tmp_path / "scans.parquet"
+    frame.to_parquet(path)
+    venue = live.start_venue(None)  # random walk, quotes every 0.05 s, until paused
+    try:
+        # scans from the file on their own clock (no lock-step); the venue's quotes stop half-way
+        cfg = live.make_config(tmp_path, venue, member, "LIVE", path, risk={"max_price_age_secs": 3.0},
+                               scans={"replay_venue_control_url": None, "replay_speed": 50.0})
+        seen = {}
+
+        async def scenario(run) -> None:
+            strat, client, cache = run.strategy, run.client("SCAN"), run.cache
+            iids = list(strat.instrument_ids.values())
+            await live.wait_for(lambda: all(cache.quote_tick(i) is not None for i in iids), 10, "quotes")
+            await venue.acontrol("pause", {})  # the venue goes quiet: no more quotes
+            seen["paused_at_scan"] = strat.counters["scans"]
+            await live.wait_for(lambda: client.finished or client.failure, 60, "scan replay finished")
+            seen["orders"] = list(cache.orders())
+            seen["quote_age_s"] = (run.node.kernel.clock.timestamp_ns() - cache.quote_tick(iids[0]).ts_init) / 1e9
+
+        run = live.run_live(cfg, scenario)
+        state = venue.state()
+    finally:
+        live.stop_venue(venue)
+    strat = run.strategy
+    assert seen["paused_at_scan"] < 100 and seen["quote_age_s"] > 3.0
+    blocked = [(d["asset"], d["bar"], d["reason"]) for d in strat.decisions if d["kind"] == "BLOCKED"]
+    assert blocked == [("ETHUSDT", 150, "stale_price")]
+    assert strat.guard_blocks["stale_price"] == 1
+    assert seen["orders"] == [] and state["orders"] == []
