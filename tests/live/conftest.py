@@ -10,6 +10,14 @@ the member's entry events as a client ``put`` would), standing in for ``dolphin 
 The scenario (``tests/support/engine_frames.scenario_frame`` on six universe symbols, as in
 ``tests/venues/binance_futures/test_node_strategy.py``): D_LIQ enters ETHUSDT long at scan 150
 (after the 100-scan warm-up) and its 1.2 % rise from scan 160 is a take-profit.
+
+Clean process for the real Binance execution client (see docs/loopback-venues.md, "BINANCE account
+registry trap"): once a backtest or a PAPER (sandbox) node for venue BINANCE ran in a process, every
+later ``BINANCE-...`` account there double-counts fees. Tests that run the real Binance execution
+client (mode LIVE) are marked ``binance_exec``; in a tainted process such a test runs alone in a fresh
+``python -m pytest <nodeid>`` subprocess and its result is reported here (the same mechanism as
+``tests/venues/binance_futures/conftest.py``, copied because test directories cannot import each
+other's conftest).
 """
 
 import asyncio
@@ -51,6 +59,78 @@ API_SECRET = "loopback-live-secret-never-logged-5c1e"
 KEY_ENV = "DOLPHIN_TEST_LIVE_KEY"
 SECRET_ENV = "DOLPHIN_TEST_LIVE_SECRET"
 VENUE_LIFETIME_SECS = 900.0
+
+
+# -- clean-process isolation for the real Binance execution client ------------------------------
+
+CHILD_ENV = "DOLPHIN_VENUE_TEST_CHILD"
+"""Set in the fresh subprocess that runs a ``binance_exec`` test (no second re-run from there)."""
+CHILD_TIMEOUT_SECS = 1000.0  # the soak runs 10 minutes
+
+
+def binance_accounts_calculated() -> bool:
+    """Whether this process creates ``BINANCE-...`` accounts with ``calculate_account_state``."""
+    from nautilus_trader.accounting.factory import AccountFactory
+    from nautilus_trader.core.uuid import UUID4
+    from nautilus_trader.model.currencies import USDT
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.events import AccountState
+    from nautilus_trader.model.identifiers import AccountId
+    from nautilus_trader.model.objects import AccountBalance
+    from nautilus_trader.model.objects import Money
+
+    one, zero = Money(1, USDT), Money(0, USDT)
+    probe = AccountState(
+        account_id=AccountId("BINANCE-USDT_FUTURES-master"), account_type=AccountType.MARGIN,
+        base_currency=None, reported=True, balances=[AccountBalance(one, zero, one)], margins=[], info={},
+        event_id=UUID4(), ts_event=0, ts_init=0,
+    )
+    return bool(AccountFactory.create(probe).calculate_account_state)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "binance_exec: runs the real Nautilus Binance execution client; re-run in a fresh process "
+        "when an earlier BINANCE backtest/sandbox made this process's BINANCE accounts calculated",
+    )
+
+
+def _child_reports(item: pytest.Item) -> list[pytest.TestReport]:
+    """Run ``item`` alone in a fresh pytest process; its outcome as setup/call/teardown reports."""
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rN", "-m", "", item.nodeid]
+    env = dict(os.environ, **{CHILD_ENV: "1"})
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=item.config.rootpath, env=env, capture_output=True, text=True,
+                              timeout=CHILD_TIMEOUT_SECS, stdin=subprocess.DEVNULL)
+        rc, output = proc.returncode, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as exc:  # subprocess.run kills the child
+        rc, output = -1, f"timed out after {CHILD_TIMEOUT_SECS}s\n{exc.stdout or ''}"
+    duration = time.monotonic() - started
+    longrepr = None if rc == 0 else f"in a fresh process ({' '.join(cmd[1:])}), exit code {rc}:\n{output[-12000:]}"
+    common = {"nodeid": item.nodeid, "location": item.location, "keywords": dict.fromkeys(item.keywords, 1)}
+    return [
+        pytest.TestReport(outcome="passed", longrepr=None, when="setup", duration=0.0, **common),
+        pytest.TestReport(outcome="passed" if rc == 0 else "failed", longrepr=longrepr, when="call",
+                          duration=duration, sections=[("fresh process", output[-4000:])] if rc == 0 else [],
+                          **common),
+        pytest.TestReport(outcome="passed", longrepr=None, when="teardown", duration=0.0, **common),
+    ]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """Run a ``binance_exec`` test in a fresh process when this one is tainted (else as usual)."""
+    if item.get_closest_marker("binance_exec") is None or os.environ.get(CHILD_ENV):
+        return None
+    if not binance_accounts_calculated():
+        return None
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for report in _child_reports(item):
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
 
 
 def replay_frame(n_scans: int = N_SCANS, tp_bar: int = SIGNAL_BAR + 10) -> pd.DataFrame:

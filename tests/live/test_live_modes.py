@@ -48,6 +48,7 @@ def _assert_one_take_profit(run, live) -> None:
     assert line["type"] == "dolphin_status" and "guard" in line and "positions" in line
 
 
+@pytest.mark.binance_exec
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_live_mode_fills_at_the_venue(live, scenario_venue, member, books, secrets_env, tmp_path):

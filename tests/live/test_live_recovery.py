@@ -11,6 +11,7 @@ import time
 import pytest
 
 
+@pytest.mark.binance_exec
 @pytest.mark.slow
 @pytest.mark.timeout(200)
 def test_node_killed_mid_position_restarts_with_one_position_and_exits_it(
@@ -97,6 +98,7 @@ def test_node_killed_mid_position_restarts_with_one_position_and_exits_it(
     ]
 
 
+@pytest.mark.binance_exec
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_a_venue_position_the_strategy_does_not_know_is_reported_not_traded(
@@ -144,6 +146,7 @@ def test_a_venue_position_the_strategy_does_not_know_is_reported_not_traded(
     assert seen["blocked"] == [("ETHUSDT", "position_mismatch")]
 
 
+@pytest.mark.binance_exec
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_stale_order_books_block_the_entry(live, scenario_venue, member, secrets_env, tmp_path):
@@ -170,6 +173,7 @@ def test_stale_order_books_block_the_entry(live, scenario_venue, member, secrets
     assert run.parts.monitor.status()["guard"]["blocks"] == {"stale_snapshot": 1}
 
 
+@pytest.mark.binance_exec
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_kill_switch_flattens_halts_and_is_reset_by_the_operator_file(live, member, books, secrets_env,
@@ -216,6 +220,7 @@ def test_kill_switch_flattens_halts_and_is_reset_by_the_operator_file(live, memb
     assert not (tmp_path / "state" / "RESET_KILL_SWITCH").exists()
 
 
+@pytest.mark.binance_exec
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_stale_venue_prices_block_the_entry(live, member, books, secrets_env, tmp_path):

@@ -39,6 +39,7 @@ def soak_frame() -> tuple[pd.DataFrame, tuple[str, ...]]:
     return pd.concat([head, frame], ignore_index=True), tuple(cfg.symbols)
 
 
+@pytest.mark.binance_exec
 @pytest.mark.soak
 @pytest.mark.timeout(SOAK_SECS + 400)
 def test_live_soak_with_hazelcast_restart_and_websocket_drop(live, member, secrets_env, tmp_path):
