@@ -290,6 +290,25 @@ def _extras(parts: LiveParts, node: TradingNode) -> Any:
     return extras
 
 
+def warm_kernels(n_assets: int, lookback: int = 100) -> None:
+    """Load the entry path's numba kernels (IRP, direction check, sizing) before the first scan.
+
+    They are compiled with ``cache=True``; the first call of each in a process still loads it from
+    the cache (several ms), which would otherwise land on the first live entry decision (measured:
+    the first order of a soak took 8-10 ms, the next ones 0.4-0.7 ms). Called by ``build_live_node``.
+    """
+    import numpy as np
+
+    from nautilus_dolphin.kernels.direction import check_dc_nb
+    from nautilus_dolphin.kernels.irp import compute_irp_nb
+    from nautilus_dolphin.kernels.sizing import compute_sizing_nb
+
+    window = np.linspace(1.0, 2.0, (lookback + 1) * n_assets).reshape(lookback + 1, n_assets)
+    compute_irp_nb(window, 1)
+    check_dc_nb(1.0, 1.01, 1, 0.5)
+    compute_sizing_nb(-0.03, -0.02, -0.05, 0.5, 5.0, 3.0, True)
+
+
 def build_live_node(
     cfg: LiveConfig, loop: asyncio.AbstractEventLoop | None = None, status_out: Any = None
 ) -> TradingNode:
@@ -316,6 +335,7 @@ def build_live_node(
         node.add_exec_client_factory(name, factory)
     node.build()
     strategy = DolphinStrategy(strategy_config(cfg))
+    warm_kernels(len(cfg.strategy.assets))
     scanner = None
     if cfg.scans.source == "scanner":
         from strategies.scanner_actor import ScannerActor
