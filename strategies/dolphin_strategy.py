@@ -17,9 +17,11 @@ other position is opened while it lasts. With ``state_path`` the engine and guar
 atomically after every fill and on stop, and loaded on start (restart after a crash).
 """
 
+import asyncio
 import json
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Mapping
 from datetime import UTC
@@ -164,6 +166,7 @@ class DolphinStrategy(Strategy):
             "state_writes": 0,
         }
         self._saved_day: tuple[int, int] | None = None
+        self._node_loop: tuple[Any, int] = (None, 0)
         self._snapshot_ts: dict[str, int] = {}
         self._mismatch: tuple[tuple[str, float, float], ...] = ()
         self._venue = Venue(config.venue)
@@ -192,6 +195,10 @@ class DolphinStrategy(Strategy):
 
     # ------------------------------------------------------------------ lifecycle
     def on_start(self) -> None:
+        try:  # a live node starts its strategies on its event loop; a backtest has none running
+            self._node_loop = (asyncio.get_running_loop(), threading.get_ident())
+        except RuntimeError:
+            self._node_loop = (None, threading.get_ident())
         increments: dict[str, float] = {}
         for asset, iid in self.instrument_ids.items():
             inst = self.cache.instrument(iid)
@@ -594,7 +601,23 @@ class DolphinStrategy(Strategy):
         self.submit_order(order)
 
     def _on_limit_timeout(self, event: Any) -> None:
-        coid = ClientOrderId(event.name.removeprefix("limit-timeout-"))
+        """Time alert of a resting maker entry: cancel it (the cancel event sends the market fallback).
+
+        A live node's ``LiveClock`` calls alerts on its own thread in 1.221, so the work is handed to
+        the node's loop; in a backtest it runs at once.
+        """
+        name = event.name
+        loop, thread = self._node_loop
+        if loop is not None and threading.get_ident() != thread:
+            try:
+                loop.call_soon_threadsafe(self._cancel_timed_out_limit, name)
+            except RuntimeError:  # loop closed while stopping
+                pass
+            return
+        self._cancel_timed_out_limit(name)
+
+    def _cancel_timed_out_limit(self, name: str) -> None:
+        coid = ClientOrderId(name.removeprefix("limit-timeout-"))
         order = self.cache.order(coid)
         if order is not None and order.is_open:
             self.counters["limit_timeouts"] += 1

@@ -74,8 +74,13 @@ def random_days(n_days: int = 4, n_bars: int = 4000, n_assets: int = 12, seed: i
     return out
 
 
-def nautilus_objects_for_frame(df: pd.DataFrame, assets: list[str], tick: float = 0.0001, step: float = 0.001):
-    """Instruments, zero-spread quotes and DolphinScan data for a hand-built frame (test helper)."""
+def nautilus_objects_for_frame(
+    df: pd.DataFrame, assets: list[str], tick: float = 0.0001, step: float = 0.001, spread_ticks: int = 0
+):
+    """Instruments, quotes and DolphinScan data for a hand-built frame (test helper).
+
+    Quotes are at the frame price (zero spread) or ``spread_ticks`` ticks either side of it.
+    """
     from nautilus_trader.model.data import DataType
     from nautilus_trader.model.data import QuoteTick
     from nautilus_trader.model.objects import Price
@@ -93,8 +98,9 @@ def nautilus_objects_for_frame(df: pd.DataFrame, assets: list[str], tick: float 
         for i in range(len(df)):
             if not px[i, j] > 0:
                 continue
-            p = Price(px[i, j], inst.price_precision)
-            quotes.append(QuoteTick(inst.id, p, p, Quantity(1e6, inst.size_precision),
+            bid = Price(px[i, j] - spread_ticks * tick, inst.price_precision)
+            ask = Price(px[i, j] + spread_ticks * tick, inst.price_precision)
+            quotes.append(QuoteTick(inst.id, bid, ask, Quantity(1e6, inst.size_precision),
                                     Quantity(1e6, inst.size_precision), int(ts[i]), int(ts[i])))
     quotes.sort(key=lambda q: q.ts_init)
     scans = []
