@@ -309,6 +309,33 @@ def warm_kernels(n_assets: int, lookback: int = 100) -> None:
     compute_sizing_nb(-0.03, -0.02, -0.05, 0.5, 5.0, 3.0, True)
 
 
+def binance_accounts_calculated() -> bool:
+    """Whether this process creates ``BINANCE-...`` accounts that compute their own state from fills.
+
+    Nautilus 1.221 registers venue ``BINANCE`` as a calculated-account venue, process-wide and for
+    good, as soon as a backtest or a sandbox execution client for ``BINANCE`` is built. A real
+    Binance account created afterwards in the same process then books every commission and
+    realised PnL twice (once from its fills, once from the venue's ``ACCOUNT_UPDATE``). A probe
+    account is created and inspected; nothing is registered.
+    """
+    from nautilus_trader.accounting.factory import AccountFactory
+    from nautilus_trader.core.uuid import UUID4
+    from nautilus_trader.model.currencies import USDT
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.events import AccountState
+    from nautilus_trader.model.identifiers import AccountId
+    from nautilus_trader.model.objects import AccountBalance
+    from nautilus_trader.model.objects import Money
+
+    one, zero = Money(1, USDT), Money(0, USDT)
+    probe = AccountState(
+        account_id=AccountId("BINANCE-USDT_FUTURES-master"), account_type=AccountType.MARGIN,
+        base_currency=None, reported=True, balances=[AccountBalance(one, zero, one)], margins=[], info={},
+        event_id=UUID4(), ts_event=0, ts_init=0,
+    )
+    return bool(AccountFactory.create(probe).calculate_account_state)
+
+
 def build_live_node(
     cfg: LiveConfig, loop: asyncio.AbstractEventLoop | None = None, status_out: Any = None
 ) -> TradingNode:
@@ -321,6 +348,12 @@ def build_live_node(
     from strategies.dolphin_strategy import DolphinStrategy
     from strategies.live_monitor import LiveMonitor
 
+    if cfg.mode == "LIVE" and binance_accounts_calculated():
+        raise RuntimeError(
+            "refusing to build a LIVE node: a BINANCE backtest or sandbox (PAPER) node already ran in this "
+            "process, so Nautilus 1.221 would count the live account's fees and PnL twice; run LIVE in its "
+            "own process (`dolphin live` does)"
+        )
     key, secret = cfg.secrets()
     Path(cfg.state_dir).mkdir(parents=True, exist_ok=True)
     previous = note_mode_change(cfg)

@@ -108,3 +108,23 @@ def test_example_config_builds_the_node_config_of_each_mode(mode):
     assert scfg.mode == {"OFF": "OFF", "SHADOW": "SHADOW", "PAPER": "TRADE", "LIVE": "TRADE"}[mode]
     assert scfg.risk["max_leverage"] == 3.0 and scfg.state_path.endswith("strategy_state.json")
     assert scfg.scan_client_id is None and scfg.ob_client_id == "HAZELCAST" and scfg.oms_type == "NETTING"
+
+
+def test_live_node_refuses_a_process_where_binance_accounts_are_calculated(tmp_path, monkeypatch):
+    """After a BINANCE backtest in this process a LIVE node would double-count fees: it must refuse."""
+    from nautilus_trader.backtest.engine import BacktestEngine
+    from nautilus_trader.backtest.engine import BacktestEngineConfig
+    from nautilus_trader.config import LoggingConfig
+
+    from strategies.live_node import binance_accounts_calculated
+    from strategies.live_node import build_live_node
+    from strategies.venue import add_binance_usdtm_venue
+
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    add_binance_usdtm_venue(engine, 1000.0)  # registers BINANCE as a calculated-account venue, for good
+    engine.dispose()
+    assert binance_accounts_calculated()
+    cfg = load_live_config(EXAMPLE).replace(mode="LIVE", state_dir=str(tmp_path / "state"))
+    with pytest.raises(RuntimeError, match="refusing to build a LIVE node"):
+        build_live_node(cfg)
+    assert not (tmp_path / "state").exists()  # refused before anything was written

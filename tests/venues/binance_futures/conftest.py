@@ -41,11 +41,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clean_process import pytest_runtest_protocol  # noqa: F401  (this folder's hook)
+
+from strategies.live_node import binance_accounts_calculated
 
 REPO = Path(__file__).resolve().parents[3]
-CHILD_ENV = "DOLPHIN_VENUE_TEST_CHILD"
-"""Set in the fresh subprocess that runs a ``binance_exec`` test (no second re-run from there)."""
-CHILD_TIMEOUT_SECS = 240.0
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 API_KEY = "loopback-test-key"
 API_SECRET = "loopback-test-secret"
@@ -53,97 +53,8 @@ START_DEADLINE_SECS = 20.0
 VENUE_LIFETIME_SECS = 240.0
 
 
-# -- clean-process isolation for the real Binance execution client ------------------------------
-
-
-def binance_accounts_calculated() -> bool:
-    """Whether this process creates ``BINANCE-...`` accounts with ``calculate_account_state``.
-
-    True once a backtest or a sandbox execution client for venue ``BINANCE`` ran in the process
-    (see the module docstring); a probe account is created and inspected, nothing is registered.
-    """
-    from nautilus_trader.accounting.factory import AccountFactory
-    from nautilus_trader.core.uuid import UUID4
-    from nautilus_trader.model.currencies import USDT
-    from nautilus_trader.model.enums import AccountType
-    from nautilus_trader.model.events import AccountState
-    from nautilus_trader.model.identifiers import AccountId
-    from nautilus_trader.model.objects import AccountBalance
-    from nautilus_trader.model.objects import Money
-
-    one, zero = Money(1, USDT), Money(0, USDT)
-    probe = AccountState(
-        account_id=AccountId("BINANCE-USDT_FUTURES-master"),
-        account_type=AccountType.MARGIN,
-        base_currency=None,
-        reported=True,
-        balances=[AccountBalance(one, zero, one)],
-        margins=[],
-        info={},
-        event_id=UUID4(),
-        ts_event=0,
-        ts_init=0,
-    )
-    return bool(AccountFactory.create(probe).calculate_account_state)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "binance_exec: runs the real Nautilus Binance execution client; re-run in a fresh process "
-        "when an earlier BINANCE backtest/sandbox made this process's BINANCE accounts calculated",
-    )
-
-
-def _child_reports(item: pytest.Item) -> list[pytest.TestReport]:
-    """Run ``item`` alone in a fresh pytest process; its outcome as setup/call/teardown reports."""
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rN", item.nodeid]
-    env = dict(os.environ, **{CHILD_ENV: "1"})
-    started = time.monotonic()
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=item.config.rootpath,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT_SECS,
-            stdin=subprocess.DEVNULL,
-        )
-        rc, output = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as exc:  # subprocess.run kills the child
-        rc, output = -1, f"timed out after {CHILD_TIMEOUT_SECS}s\n{exc.stdout or ''}"
-    duration = time.monotonic() - started
-    longrepr = None
-    if rc != 0:
-        longrepr = f"in a fresh process ({' '.join(cmd[1:])}), exit code {rc}:\n{output[-12000:]}"
-    common = {"nodeid": item.nodeid, "location": item.location, "keywords": dict.fromkeys(item.keywords, 1)}
-    return [
-        pytest.TestReport(outcome="passed", longrepr=None, when="setup", duration=0.0, **common),
-        pytest.TestReport(
-            outcome="passed" if rc == 0 else "failed",
-            longrepr=longrepr,
-            when="call",
-            duration=duration,
-            sections=[("fresh process", output[-4000:])] if rc == 0 else [],
-            **common,
-        ),
-        pytest.TestReport(outcome="passed", longrepr=None, when="teardown", duration=0.0, **common),
-    ]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
-    """Run a ``binance_exec`` test in a fresh process when this one is tainted (else as usual)."""
-    if item.get_closest_marker("binance_exec") is None or os.environ.get(CHILD_ENV):
-        return None
-    if not binance_accounts_calculated():
-        return None
-    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    for report in _child_reports(item):
-        item.ihook.pytest_runtest_logreport(report=report)
-    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
-    return True
+# -- clean-process isolation for the real Binance execution client: support.clean_process -------
+# (its ``pytest_runtest_protocol`` hook is imported above, so pytest registers it for this folder)
 
 
 # -- the venue subprocess ----------------------------------------------------------------------
