@@ -21,7 +21,6 @@ other's conftest).
 """
 
 import asyncio
-import contextlib
 import json
 import os
 import selectors
@@ -44,6 +43,8 @@ from support.clean_process import pytest_runtest_protocol  # noqa: F401  (this f
 from support.engine_frames import ASSETS6
 from support.engine_frames import SIGNAL_BAR
 from support.engine_frames import scenario_frame
+from support.node_run import drive_node
+from support.node_run import wait_for
 
 from nautilus_dolphin.data.schema import INSTABILITY_COLS
 from nautilus_dolphin.data.schema import VELOCITY_COLS
@@ -265,17 +266,6 @@ def toml_text(cfg: Any) -> str:
     return format_config(cfg)
 
 
-async def wait_for(cond: Callable[[], Any], timeout: float, what: str, poll: float = 0.05) -> Any:
-    """Poll ``cond`` on the loop until truthy; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        await asyncio.sleep(poll)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
-
-
 @dataclass
 class LiveRun:
     """What a scenario gets: the node and its parts."""
@@ -306,32 +296,12 @@ def run_live(cfg: Any, scenario: Callable[[LiveRun], Awaitable[None]], deadline:
     lines: list[str] = []
     node = build_live_node(cfg, loop=loop, status_out=lines.append)
     run = LiveRun(node=node, parts=node.dolphin, lines=lines)
-    failure: list[BaseException] = []
-
-    async def driver() -> None:
-        try:
-            if wait_started:
-                await wait_for(lambda: run.strategy.is_running, cfg.node.timeout_connection + 20, "strategy running")
-            await asyncio.wait_for(scenario(run), timeout=deadline)
-        except BaseException as exc:
-            failure.append(exc)
-        finally:
-            node.stop()
-
-    try:
-        task = loop.create_task(driver())
-        hard = loop.call_later(deadline + cfg.node.timeout_connection + 40, node.stop)
-        node.run()
-        hard.cancel()
-        if not task.done():
-            task.cancel()
-            failure.append(AssertionError("node stopped before the scenario finished"))
-    finally:
-        with contextlib.suppress(Exception):
-            node.dispose()
-        asyncio.set_event_loop(asyncio.new_event_loop())
-    if failure:
-        raise failure[0]
+    drive_node(
+        node, loop, lambda: scenario(run),
+        started=(lambda: run.strategy.is_running) if wait_started else None,
+        start_timeout=cfg.node.timeout_connection + 20, deadline=deadline,
+        hard_stop_secs=deadline + cfg.node.timeout_connection + 40,
+    )
     return run
 
 

@@ -22,7 +22,6 @@ test is run in a fresh ``python -m pytest <nodeid>`` subprocess and its result r
 """
 
 import asyncio
-import contextlib
 import json
 import os
 import selectors
@@ -42,6 +41,8 @@ from typing import Any
 
 import pytest
 from support.clean_process import pytest_runtest_protocol  # noqa: F401  (this folder's hook)
+from support.node_run import drive_node
+from support.node_run import wait_for
 
 from strategies.live_node import binance_accounts_calculated
 
@@ -256,28 +257,6 @@ def _probe_classes() -> tuple[type, type]:
 # -- node runner -------------------------------------------------------------------------------
 
 
-async def wait_for(
-    cond: Callable[[], Any],
-    timeout: float,
-    what: str,
-    poll: float = 0.05,
-    show: Callable[[], Any] | None = None,
-) -> Any:
-    """Poll ``cond`` on the loop until truthy; fail the test naming ``what`` after ``timeout`` s.
-
-    ``show``, when given, is called on a timeout and its value is put in the message (what the
-    awaited quantity was instead).
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        await asyncio.sleep(poll)
-    seen = f"; last seen: {show()!r}" if show is not None else ""
-    raise AssertionError(f"timed out after {timeout}s waiting for: {what}{seen}")
-
-
 @dataclass
 class NodeRun:
     """What a scenario gets: the node, the probe strategy and the venue."""
@@ -410,34 +389,17 @@ def run_node(
     else:
         started = lambda: strategy.is_running  # noqa: E731
     run = NodeRun(node=node, strategy=strategy, venue=venue, iids=iids)
-    failure: list[BaseException] = []
 
-    async def driver() -> None:
-        try:
-            if wait_started:
-                await wait_for(started, timeout_connection + 15, "strategy started")
-            await asyncio.wait_for(scenario(run), timeout=deadline)
-        except BaseException as exc:  # re-raised in the test thread
-            failure.append(exc)
-        finally:
-            node.stop()
-
-    try:
+    def prepare() -> None:
         node.build()
         node.trader.add_strategy(strategy)
-        task = loop.create_task(driver())
-        hard = loop.call_later(deadline + timeout_connection + 30, node.stop)
-        node.run()
-        hard.cancel()
-        if not task.done():
-            task.cancel()
-            failure.append(AssertionError("node stopped before the scenario finished"))
-    finally:
-        with contextlib.suppress(Exception):
-            node.dispose()
-        asyncio.set_event_loop(asyncio.new_event_loop())
-    if failure:
-        raise failure[0]
+
+    drive_node(
+        node, loop, lambda: scenario(run),
+        started=started if wait_started else None,
+        start_timeout=timeout_connection + 15, deadline=deadline,
+        hard_stop_secs=deadline + timeout_connection + 30, prepare=prepare,
+    )
     return run
 
 
