@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.hazelcast.publisher_cli import add_hazelcast_arguments
+from adapters.hazelcast.publisher_cli import run_node_until_stopped
 
 
 def build_demo_node(args: argparse.Namespace, loop: Any) -> tuple[Any, Any, Any]:
@@ -99,7 +100,6 @@ def report(strategy: Any, client: Any) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo node until Ctrl-C or ``--duration``; returns the exit code."""
     import asyncio
-    import signal
 
     from nautilus_dolphin.data.universe import ASSETS
 
@@ -124,17 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop.call_later(args.report_every, tick)
 
     loop.call_later(args.report_every, tick)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, node.stop)
-        except (NotImplementedError, RuntimeError):
-            pass
-    if args.duration > 0:
-        loop.call_later(args.duration, node.stop)
     try:
-        node.run()
-    except KeyboardInterrupt:
-        pass
+        run_node_until_stopped(node, loop, args.duration)
     finally:
         final = report(strategy, client)
         node.dispose()

@@ -7,9 +7,12 @@ printed or logged.
 """
 
 import argparse
+import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from typing import Any
 
 if TYPE_CHECKING:
     from adapters.hazelcast.config import HazelcastClientSettings
@@ -37,6 +40,21 @@ def hazelcast_settings(args: argparse.Namespace, assets: tuple[str, ...]) -> "Ha
         assets=assets,
         rebuild_backoff_s=2.0,
     )
+
+
+def run_node_until_stopped(node: Any, loop: asyncio.AbstractEventLoop, duration: float) -> None:
+    """Run ``node`` until SIGINT/SIGTERM, Ctrl-C or ``duration`` seconds (0 = no limit); the caller disposes it."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, node.stop)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            pass
+    if duration > 0:
+        loop.call_later(duration, node.stop)
+    try:
+        node.run()
+    except KeyboardInterrupt:
+        pass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,9 +94,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and run the publisher node; returns the exit code."""
-    import asyncio
     import json
-    import signal
 
     from adapters.hazelcast.publisher import OBPublisherConfig
     from adapters.hazelcast.publisher import OBPublishNodeConfig
@@ -114,17 +130,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"obf-publish: {exc}", file=sys.stderr)
         return 2
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, node.stop)
-        except (NotImplementedError, RuntimeError):
-            pass
-    if args.duration > 0:
-        loop.call_later(args.duration, node.stop)
     try:
-        node.run()
-    except KeyboardInterrupt:
-        pass
+        run_node_until_stopped(node, loop, args.duration)
     finally:
         counters = actor.counters()
         node.dispose()
