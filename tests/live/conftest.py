@@ -23,10 +23,7 @@ other's conftest).
 import asyncio
 import json
 import os
-import selectors
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Awaitable
@@ -45,6 +42,9 @@ from support.engine_frames import SIGNAL_BAR
 from support.engine_frames import scenario_frame
 from support.node_run import drive_node
 from support.node_run import wait_for
+from support.subprocs import read_banner
+from support.subprocs import spawn_module
+from support.subprocs import stop_process
 
 from nautilus_dolphin.data.schema import INSTABILITY_COLS
 from nautilus_dolphin.data.schema import VELOCITY_COLS
@@ -88,12 +88,6 @@ def replay_frame(n_scans: int = N_SCANS, tp_bar: int = SIGNAL_BAR + 10) -> pd.Da
 # -- processes ---------------------------------------------------------------------------------
 
 
-def _port_closed(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
 @dataclass
 class Venue:
     """The loopback venue subprocess (a TEST STAND-IN) and its control API."""
@@ -125,49 +119,20 @@ class Venue:
         return self.control("state")
 
 
-def read_banner(proc: subprocess.Popen, deadline: float, what: str) -> dict:
-    """Wait (bounded) for the first stdout line of ``proc`` and parse it as JSON."""
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    end = time.monotonic() + deadline
-    line = ""
-    while time.monotonic() < end and not line and proc.poll() is None:
-        if sel.select(timeout=0.2):
-            line = proc.stdout.readline()
-    sel.close()
-    if not line:
-        proc.kill()
-        _, err = proc.communicate(timeout=5)
-        raise AssertionError(f"{what} printed no banner within {deadline}s: {err[-2000:]}")
-    return json.loads(line)
-
-
 def start_venue(replay: Path | None, symbols: tuple[str, ...] = SYMS, wallet: float = CAPITAL,
                 lifetime: float = VENUE_LIFETIME_SECS) -> Venue:
     """Start the venue subprocess replaying ``replay`` (paused: it moves when stepped), or with
     ``replay=None`` a seeded random walk stepping every 0.05 s."""
     market = (["--step-interval", "0", "--replay", str(replay)] if replay is not None
               else ["--step-interval", "0.05", "--step-ms", "5000", "--vol", "0.001", "--seed", "7"])
-    cmd = [sys.executable, "-m", "adapters.loopback.binance_futures", "--symbols", *symbols,
-           "--api-key", API_KEY, "--duration", str(lifetime), *market, "--wallet", str(wallet)]
-    env = dict(os.environ, DOLPHIN_VENUE_API_SECRET=API_SECRET, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    banner = read_banner(proc, 20.0, "venue")
+    cmd = ["--symbols", *symbols, "--api-key", API_KEY, "--duration", str(lifetime), *market, "--wallet", str(wallet)]
+    proc, banner = spawn_module("adapters.loopback.binance_futures", cmd, env={"DOLPHIN_VENUE_API_SECRET": API_SECRET},
+                                what="venue")
     return Venue(proc=proc, port=banner["port"], http=banner["http"], ws=banner["ws"])
 
 
 def stop_venue(venue: Venue) -> None:
-    if venue.proc.poll() is None:
-        venue.proc.terminate()
-        try:
-            venue.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            venue.proc.kill()
-            venue.proc.wait(timeout=5)
-    for stream in (venue.proc.stdout, venue.proc.stderr):
-        if stream:
-            stream.close()
-    assert _port_closed(venue.port), f"port {venue.port} still open after venue teardown"
+    stop_process(venue.proc, venue.port)
 
 
 class BookPusher:

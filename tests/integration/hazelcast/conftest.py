@@ -289,9 +289,7 @@ def spawn() -> Iterator[Callable[..., Proc]]:
     ``spawn(args, env=None, banner=False, deadline=20)``: with ``banner=True`` waits (bounded)
     for a JSON first line on stdout and parses it.
     """
-    import json
     import os
-    import selectors
     import subprocess
     import sys
 
@@ -305,18 +303,9 @@ def spawn() -> Iterator[Callable[..., Proc]]:
         handle = Proc(p)
         procs.append(handle)
         if banner:
-            sel = selectors.DefaultSelector()
-            sel.register(p.stdout, selectors.EVENT_READ)
-            line = ""
-            end = time.monotonic() + deadline
-            while time.monotonic() < end and not line and p.poll() is None:
-                if sel.select(timeout=0.2):
-                    line = p.stdout.readline()
-            sel.close()
-            if not line:
-                handle.stop()
-                raise AssertionError(f"{args[:2]} printed no banner within {deadline}s: {handle.err[-2000:]}")
-            handle.banner = json.loads(line)
+            from support.subprocs import read_banner
+
+            handle.banner = read_banner(p, deadline, str(args[:2]))
         return handle
 
     yield start

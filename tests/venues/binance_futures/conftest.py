@@ -24,11 +24,7 @@ test is run in a fresh ``python -m pytest <nodeid>`` subprocess and its result r
 import asyncio
 import json
 import os
-import selectors
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable
@@ -43,6 +39,8 @@ import pytest
 from support.clean_process import pytest_runtest_protocol  # noqa: F401  (this folder's hook)
 from support.node_run import drive_node
 from support.node_run import wait_for
+from support.subprocs import spawn_module
+from support.subprocs import stop_process
 
 from strategies.live_node import binance_accounts_calculated
 
@@ -94,65 +92,19 @@ class VenueProcess:
         return self.control("state")
 
 
-def _port_closed(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
 def start_venue(extra: list[str] | None = None) -> VenueProcess:
     """Start the venue subprocess and wait (bounded) for its JSON banner."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "adapters.loopback.binance_futures",
-        "--symbols",
-        *SYMBOLS,
-        "--api-key",
-        API_KEY,
-        "--duration",
-        str(VENUE_LIFETIME_SECS),
-        "--step-interval",
-        "0.05",
-        "--step-ms",
-        "5000",
-        "--vol",
-        "0.0002",
-        *(extra or []),
-    ]
-    env = dict(os.environ, DOLPHIN_VENUE_API_SECRET=API_SECRET, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + START_DEADLINE_SECS
-    line = ""
-    while time.monotonic() < deadline and not line:
-        if proc.poll() is not None:
-            break
-        if sel.select(timeout=0.2):
-            line = proc.stdout.readline()
-    sel.close()
-    if not line:
-        proc.kill()
-        _, err = proc.communicate(timeout=5)
-        raise AssertionError(f"venue did not start within {START_DEADLINE_SECS}s: {err[-2000:]}")
-    banner = json.loads(line)
+    args = ["--symbols", *SYMBOLS, "--api-key", API_KEY, "--duration", str(VENUE_LIFETIME_SECS),
+            "--step-interval", "0.05", "--step-ms", "5000", "--vol", "0.0002", *(extra or [])]
+    proc, banner = spawn_module("adapters.loopback.binance_futures", args,
+                                env={"DOLPHIN_VENUE_API_SECRET": API_SECRET}, deadline=START_DEADLINE_SECS,
+                                what="venue")
     return VenueProcess(proc=proc, port=banner["port"], http=banner["http"], ws=banner["ws"])
 
 
 def stop_venue(venue: VenueProcess) -> None:
     """Terminate the subprocess (kill after 5 s) and check its port is released."""
-    if venue.proc.poll() is None:
-        venue.proc.terminate()
-        try:
-            venue.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            venue.proc.kill()
-            venue.proc.wait(timeout=5)
-    for stream in (venue.proc.stdout, venue.proc.stderr):
-        if stream:
-            stream.close()
-    assert _port_closed(venue.port), f"port {venue.port} still open after venue teardown"
+    stop_process(venue.proc, venue.port)
 
 
 @pytest.fixture
