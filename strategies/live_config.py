@@ -104,6 +104,8 @@ class ScansSection:
     source: str = _f("hazelcast", "hazelcast (upstream scanner), scanner (own actor on live quotes), replay")
     interval_secs: float = _f(5.0, "scanner: seconds between scans (the engine's bar length)")
     windows: tuple[int, ...] = _f((50, 150, 300, 750), "scanner: eigenvalue windows in scans, ascending")
+    warmup_path: str | None = _f(None, "scanner: vbt_cache-layout file whose last rows warm the windows at start")
+    tail_max_age_secs: float = _f(3600.0, "scanner: reuse the saved price tail (state_dir) when younger than this")
     replay_path: str | None = _f(None, "replay: vbt_cache-layout parquet/csv file of scans")
     replay_speed: float = _f(1.0, "replay: multiple of real time")
     replay_venue_control_url: str | None = _f(None, "replay: loopback venue to step in lock-step (tests)")

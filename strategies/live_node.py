@@ -380,6 +380,9 @@ def build_live_node(
                 assets=tuple(cfg.strategy.assets),
                 interval_secs=cfg.scans.interval_secs,
                 windows=tuple(cfg.scans.windows),
+                tail_path=str(Path(cfg.state_dir) / "scanner_tail.npz"),
+                tail_max_age_secs=cfg.scans.tail_max_age_secs,
+                warmup_path=cfg.scans.warmup_path,
             ),
             loop=loop,
         )

@@ -7,9 +7,20 @@ same incremental kernel the synthetic market uses to build its scan columns) and
 ``DolphinScan`` on the message bus; ``DolphinStrategy`` receives it with ``scan_client_id`` unset.
 
 The scanner needs the longest window (750 scans, about an hour at 5 s) of history before its
-long-window velocity, hence ``vel_div``, is defined; until then it publishes NaN signals, which the
-strategy treats as low quality (no entries). ``warmup_prices`` (a (T, N) array, e.g. the recorded
-tail of the previous session) can be fed at start to skip that wait.
+long-window velocity, hence ``vel_div``, means what it means in a backtest (before that the kernel
+works on partial windows). Until ``max(windows) + 1`` price rows have been fed, the actor therefore
+publishes its scans with NaN signal fields (counted in ``warming_scans``): the strategy treats them as
+low quality and does not enter. Two ways skip that wait at start:
+
+- ``tail_path``: the scanner keeps the last ``max(windows) + 1`` price rows it scanned and writes them
+  there (``.npz``: assets, prices, saved_at) every ``tail_every`` scans and on stop; the next start
+  replays them into the kernel when they are for the same assets and younger than
+  ``tail_max_age_secs`` (a restart continues the windows it had);
+- ``warmup_path``: otherwise, the last ``max(windows) + 1`` rows of a vbt_cache-layout file (one
+  column per asset), e.g. the recorded end of the previous session.
+
+The first live return after a warm-up spans the gap between the warm-up's last row and now; it
+enters the windows like any other return.
 
 Threads: Nautilus 1.221's ``LiveClock`` runs timer callbacks on its own (Rust) thread, outside the
 event loop; the scanner therefore hands each tick to the node's loop (``loop``) with
@@ -17,6 +28,9 @@ event loop; the scanner therefore hands each tick to the node's loop (``loop``) 
 """
 
 import asyncio
+import os
+import time
+from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -45,12 +59,21 @@ class ScannerActorConfig(ActorConfig, frozen=True):
         Seconds between scans.
     windows : tuple[int, ...]
         Four eigenvalue windows, ascending; they fill the v50/v150/v300/v750 fields in order.
+    tail_path : str, optional
+        ``.npz`` file of the recent price rows, written every ``tail_every`` scans and on stop, read
+        at start when younger than ``tail_max_age_secs``.
+    warmup_path : str, optional
+        vbt_cache-layout ``.parquet``/``.csv`` whose last rows warm the kernel when no tail is usable.
     """
 
     assets: tuple[str, ...] = ()
     venue: str = "BINANCE"
     interval_secs: float = 5.0
     windows: tuple[int, ...] = DEFAULT_WINDOWS
+    tail_path: str | None = None
+    tail_every: int = 60
+    tail_max_age_secs: float = 3600.0
+    warmup_path: str | None = None
 
 
 class ScannerActor(Actor):
@@ -68,13 +91,75 @@ class ScannerActor(Actor):
         self.scanner = EigenScanner(len(self.assets), tuple(config.windows))
         self.scans_published = 0
         self.missing_prices = 0
+        self.warmup_rows = 0
+        self.warming_scans = 0
+        self.warmup_source: str | None = None
         self._names = [f"v{w}_lambda_max_velocity" for w in config.windows]
+        self._tail: deque[np.ndarray] = deque(maxlen=max(config.windows) + 1)
 
-    def warm_up(self, prices: np.ndarray) -> None:
+    def warm_up(self, prices: np.ndarray, source: str = "array") -> None:
         """Feed recorded (T, N) prices before the first live scan (nothing is published)."""
-        self.scanner.update_batch(np.asarray(prices, dtype=np.float64))
+        rows = np.asarray(prices, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != len(self.assets):
+            raise ValueError(f"warm-up prices must be (T, {len(self.assets)}), got {rows.shape}")
+        if len(rows):
+            self.scanner.update_batch(rows)
+            self._tail.extend(rows)
+        self.warmup_rows += len(rows)
+        self.warmup_source = source
+
+    def _load_tail(self) -> np.ndarray | None:
+        """The saved price tail when it exists, is for these assets and is young enough."""
+        path = self.config.tail_path
+        if not path or not os.path.exists(path):
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as doc:
+                assets = tuple(str(a) for a in doc["assets"])
+                prices, saved_at = doc["prices"], float(doc["saved_at"])
+        except (OSError, KeyError, ValueError) as exc:
+            self.log.warning(f"scanner: unreadable price tail {path} ({exc!r}); not used")
+            return None
+        age = time.time() - saved_at
+        if assets != self.assets:
+            self.log.warning(f"scanner: price tail {path} is for other assets; not used")
+            return None
+        if age > self.config.tail_max_age_secs:
+            self.log.warning(f"scanner: price tail {path} is {age:.0f} s old; not used")
+            return None
+        return prices
+
+    def _load_warmup_file(self) -> np.ndarray | None:
+        path = self.config.warmup_path
+        if not path:
+            return None
+        import pandas as pd
+
+        frame = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+        missing = [a for a in self.assets if a not in frame.columns]
+        if missing:
+            raise ValueError(f"{path}: warm-up file lacks asset column(s) {missing[:5]}")
+        return frame[list(self.assets)].to_numpy(np.float64)[-self._tail.maxlen :]
+
+    def save_tail(self) -> None:
+        """Write the recent price rows to ``tail_path`` atomically (no-op without a path)."""
+        path = self.config.tail_path
+        if not path or not self._tail:
+            return
+        tmp = f"{path}.tmp.npz"
+        np.savez(tmp, assets=np.asarray(self.assets), prices=np.vstack(self._tail), saved_at=time.time())
+        os.replace(tmp, path)
 
     def on_start(self) -> None:
+        tail = self._load_tail()
+        if tail is not None:
+            self.warm_up(tail, source=f"tail {self.config.tail_path}")
+        else:
+            rows = self._load_warmup_file()
+            if rows is not None:
+                self.warm_up(rows, source=f"file {self.config.warmup_path}")
+        if self.warmup_rows:
+            self.log.info(f"scanner warmed with {self.warmup_rows} price rows from {self.warmup_source}")
         for iid in self.iids:
             if self.cache.instrument(iid) is not None:
                 self.subscribe_quote_ticks(iid)
@@ -85,6 +170,7 @@ class ScannerActor(Actor):
     def on_stop(self) -> None:
         if "dolphin-scanner" in self.clock.timer_names:
             self.clock.cancel_timer("dolphin-scanner")
+        self.save_tail()
 
     def current_prices(self) -> np.ndarray:
         """Newest mid price per asset (NaN without a quote)."""
@@ -111,6 +197,10 @@ class ScannerActor(Actor):
         prices = self.current_prices()
         self.missing_prices += int(np.count_nonzero(~np.isfinite(prices)))
         feats = features_from_output(self.scanner.update(prices)[None, :], tuple(self.config.windows))
+        self._tail.append(prices)
+        if self.warmup_rows + self.scans_published + 1 < self._tail.maxlen:  # windows not full yet
+            self.warming_scans += 1
+            feats = {k: np.full(1, np.nan) for k in feats}
         w = self.config.windows
         now = self.clock.timestamp_ns()
         scan = DolphinScan(
@@ -128,3 +218,5 @@ class ScannerActor(Actor):
         )
         self.scans_published += 1
         self.publish_data(DataType(DolphinScan), scan)
+        if self.config.tail_every > 0 and self.scans_published % self.config.tail_every == 0:
+            self.save_tail()
