@@ -134,6 +134,8 @@ class LiveConfig:
     status_interval_secs: float = _f(10.0, "seconds between status JSON lines on stdout (0 = never)")
     log_level: str = _f("INFO", "Nautilus log level (DEBUG, INFO, WARNING, ERROR)")
     history_size: int = _f(1000, "decisions and orders kept in memory for the status and post-mortems")
+    status_port: int | None = _f(None, "read-only status JSON endpoint (/status, /decisions, /orders); 0 = any free port")
+    status_host: str = _f("127.0.0.1", "interface of the status endpoint (loopback by default)")
     strategy: StrategySection = field(default_factory=StrategySection)
     risk: dict = field(default_factory=dict)
     binance: BinanceSection = field(default_factory=BinanceSection)

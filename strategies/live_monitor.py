@@ -74,6 +74,8 @@ class LiveMonitor(Actor):
     loop : asyncio.AbstractEventLoop, optional
         The node's loop. Nautilus 1.221 runs ``LiveClock`` timer callbacks on its own thread; the
         monitor's timers only hand over to this loop (``call_soon_threadsafe``), where the work runs.
+    status_server : StatusServer, optional
+        Started on the node's loop with the monitor and stopped with it (``strategies.status_server``).
     """
 
     def __init__(
@@ -86,8 +88,10 @@ class LiveMonitor(Actor):
         out: Callable[[str], None] | None = None,
         control_dir: str | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        status_server: Any = None,
     ) -> None:
         super().__init__(ActorConfig(component_id="DOLPHIN-MONITOR"))
+        self.status_server = status_server
         self.strategy = strategy
         self.mode = mode
         self.status_interval_secs = status_interval_secs
@@ -115,6 +119,15 @@ class LiveMonitor(Actor):
             self.clock.set_timer(STATUS_TIMER, timedelta(seconds=self.status_interval_secs), callback=self._on_timer)
         if self._reset_path is not None:
             self.clock.set_timer(CONTROL_TIMER, timedelta(seconds=1), callback=self._on_control)
+        if self.status_server is not None and self._loop is not None:
+            self._loop.create_task(self._start_status_server())
+
+    async def _start_status_server(self) -> None:
+        try:
+            port = await self.status_server.start()
+            self.log.info(f"status endpoint http://{self.status_server.host}:{port}/status")
+        except OSError as exc:  # port taken: the node keeps running, the status line still works
+            self.log.error(f"status endpoint not started: {exc!r}")
 
     def on_stop(self) -> None:
         for name in (STATUS_TIMER, CONTROL_TIMER):
@@ -127,6 +140,8 @@ class LiveMonitor(Actor):
         if self.msgbus.is_subscribed("events.order.*", self._on_order_event):
             self.msgbus.unsubscribe("events.order.*", self._on_order_event)
         self._emit()  # a last status line on the way down
+        if self.status_server is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.create_task(self.status_server.stop())
 
     # ------------------------------------------------------------------ scans
     def _order_count(self) -> int:

@@ -347,6 +347,7 @@ def build_live_node(
     """
     from strategies.dolphin_strategy import DolphinStrategy
     from strategies.live_monitor import LiveMonitor
+    from strategies.status_server import StatusServer
 
     if cfg.mode == "LIVE" and binance_accounts_calculated():
         raise RuntimeError(
@@ -397,7 +398,10 @@ def build_live_node(
         out=status_out,
         control_dir=cfg.state_dir,
         loop=loop,
+        status_server=None if cfg.status_port is None else StatusServer(None, cfg.status_host, cfg.status_port),
     )
+    if monitor.status_server is not None:
+        monitor.status_server.monitor = monitor
     parts.monitor = monitor
     node.trader.add_actor(monitor)
     node.trader.add_strategy(strategy)

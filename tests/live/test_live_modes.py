@@ -82,9 +82,42 @@ def test_paper_mode_fills_in_the_sandbox(live, scenario_venue, member, books, se
 @pytest.mark.timeout(150)
 def test_shadow_mode_records_decisions_and_sends_nothing(live, scenario_venue, member, books, secrets_env,
                                                          tmp_path):
+    import asyncio
+    import json
+    import urllib.error
+    import urllib.request
+
+    from support.subprocs import port_closed
+
     venue, path, _ = scenario_venue
-    cfg = live.make_config(tmp_path, venue, member, "SHADOW", path)
-    run = live.run_live(cfg, _scenario(live, until_flat=False))
+    cfg = live.make_config(tmp_path, venue, member, "SHADOW", path, status_port=0)
+    base = _scenario(live, until_flat=False)
+    http: dict = {}
+
+    def get(url: str) -> tuple[int, object]:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, None
+
+    async def scenario(run) -> None:
+        await base(run)
+        server = run.parts.monitor.status_server
+        await live.wait_for(lambda: server.bound_port, 5, "status endpoint bound")
+        root = f"http://127.0.0.1:{server.bound_port}"
+        http["port"] = server.bound_port
+        for name in ("status", "decisions?n=5", "orders", "decisions?n=x"):
+            http[name] = await asyncio.to_thread(get, f"{root}/{name}")
+
+    run = live.run_live(cfg, scenario)
+    code, status = http["status"]
+    assert code == 200 and status["mode"] == "SHADOW" and status["counters"]["scans"] == live.N_SCANS
+    assert live.API_SECRET not in json.dumps(status)
+    code, decisions = http["decisions?n=5"]
+    assert code == 200 and [d["kind"] for d in decisions][-2:] == ["ENTRY", "EXIT"]
+    assert http["orders"] == (200, []) and http["decisions?n=x"][0] == 400
+    assert port_closed(http["port"])  # the endpoint went down with the node
     strat = run.strategy
     assert strat.config.mode == "SHADOW" and run.node.kernel.exec_engine.registered_clients == []
     entries = [d for d in strat.decisions if d["kind"] == "ENTRY"]
