@@ -11,7 +11,9 @@ from nautilus_dolphin.data.schema import validate_scan_frame
 
 
 def test_valid_frame_passes(frame) -> None:
-    validate_scan_frame(frame, "f.parquet")
+    before = frame.copy()
+    assert validate_scan_frame(frame, "f.parquet") is None  # no ScanValidationError raised
+    assert frame.equals(before)  # validation never rewrites the caller's frame
 
 
 @pytest.mark.parametrize(
