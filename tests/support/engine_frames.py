@@ -112,3 +112,32 @@ def nautilus_objects_for_frame(
                                  instability_50=float(row.get("instability_50", 0.0)),
                                  prices=px[i].copy()))
     return instruments, quotes, scans, DataType(DolphinScan)
+
+
+def scenario_replay_frame(
+    syms: tuple[str, ...], n_scans: int, preroll: int, tp_bar: int = SIGNAL_BAR + 10
+) -> pd.DataFrame:
+    """``scenario_frame`` as a vbt_cache-layout frame over six universe ``syms`` (test helper).
+
+    The made-up assets are renamed to ``syms`` (AAA, the IRP pick, first) and rescaled to their
+    reference prices on their tick grids; AAA rises 1.2 % from ``tp_bar`` (a take-profit); ``preroll``
+    copies of row 0 go in front (rows that only step a loopback venue, ``scan_number`` -1).
+    """
+    from nautilus_dolphin.data.schema import INSTABILITY_COLS
+    from nautilus_dolphin.data.schema import VELOCITY_COLS
+    from nautilus_dolphin.data.universe import UNIVERSE
+
+    df = scenario_frame(n=n_scans)
+    df.loc[tp_bar:, "AAAUSDT"] *= 1.012
+    out = pd.DataFrame({"timestamp": df["timestamp"], "scan_number": np.arange(n_scans)})
+    out["vel_div"] = df["vel_div"]
+    for col in (*VELOCITY_COLS, *INSTABILITY_COLS):
+        out[col] = 0.0
+    for made_up, sym in zip(ASSETS6, syms):
+        spec = UNIVERSE[sym]
+        decimals = max(0, -int(np.floor(np.log10(spec.tick_size) + 1e-9)))
+        out[sym] = np.round(df[made_up] * spec.ref_price / 100.0, decimals)  # on the tick grid
+    head = pd.concat([out.iloc[[0]]] * preroll, ignore_index=True)
+    head["timestamp"] = out["timestamp"].iloc[0] - pd.to_timedelta(5 * np.arange(preroll, 0, -1), unit="s")
+    head["scan_number"] = -1
+    return pd.concat([head, out], ignore_index=True)

@@ -1,5 +1,6 @@
 """Test stand-ins as subprocesses: start one, read its JSON banner, stop it and check its port (test helper)."""
 
+import asyncio
 import json
 import os
 import selectors
@@ -7,10 +8,44 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class VenueProcess:
+    """A running loopback Binance venue subprocess (a TEST STAND-IN) and a small control client."""
+
+    proc: subprocess.Popen
+    port: int
+    http: str
+    ws: str
+
+    def control(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+        """Call ``/_control/<path>``; raise AssertionError on a non-2xx reply."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.http}/_control/{path}", data=data, method=method or ("POST" if data is not None else "GET"),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"control {path} failed: {exc.code} {exc.read()!r}") from None
+
+    async def acontrol(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+        """``control`` off the event loop (for scenarios running inside the node)."""
+        return await asyncio.to_thread(self.control, path, body, method)
+
+    def state(self) -> dict:
+        """The venue state snapshot."""
+        return self.control("state")
 
 
 def read_banner(proc: subprocess.Popen, deadline: float, what: str) -> dict[str, Any]:

@@ -22,11 +22,7 @@ test is run in a fresh ``python -m pytest <nodeid>`` subprocess and its result r
 """
 
 import asyncio
-import json
 import os
-import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +35,7 @@ import pytest
 from support.clean_process import pytest_runtest_protocol  # noqa: F401  (this folder's hook)
 from support.node_run import drive_node
 from support.node_run import wait_for
+from support.subprocs import VenueProcess
 from support.subprocs import spawn_module
 from support.subprocs import stop_process
 
@@ -57,39 +54,6 @@ VENUE_LIFETIME_SECS = 240.0
 
 
 # -- the venue subprocess ----------------------------------------------------------------------
-
-
-@dataclass
-class VenueProcess:
-    """A running loopback venue subprocess and a small control client."""
-
-    proc: subprocess.Popen
-    port: int
-    http: str
-    ws: str
-
-    def control(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
-        """Call ``/_control/<path>``; raise AssertionError on a non-2xx reply."""
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"{self.http}/_control/{path}",
-            data=data,
-            method=method or ("POST" if data is not None else "GET"),
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            raise AssertionError(f"control {path} failed: {exc.code} {exc.read()!r}") from None
-
-    async def acontrol(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
-        """``control`` off the event loop (for scenarios running inside the node)."""
-        return await asyncio.to_thread(self.control, path, body, method)
-
-    def state(self) -> dict:
-        """The venue state snapshot."""
-        return self.control("state")
 
 
 def start_venue(extra: list[str] | None = None) -> VenueProcess:

@@ -17,12 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support.engine_frames import ASSETS6
-from support.engine_frames import SIGNAL_BAR
-from support.engine_frames import scenario_frame
+from support.engine_frames import scenario_replay_frame
 
-from nautilus_dolphin.data.schema import INSTABILITY_COLS
-from nautilus_dolphin.data.schema import VELOCITY_COLS
 from nautilus_dolphin.data.universe import UNIVERSE
 
 # The six scenario assets as universe symbols, AAA (the IRP pick) first.
@@ -35,20 +31,7 @@ OVERRIDES = {"use_ob_edge": False, "use_sp_slippage": False}  # deterministic de
 
 def replay_frame() -> pd.DataFrame:
     """The scenario as a vbt_cache-layout frame over SYMS, PREROLL copies of row 0 in front."""
-    df = scenario_frame(n=N_SCANS)
-    df.loc[SIGNAL_BAR + 10 :, "AAAUSDT"] *= 1.012
-    out = pd.DataFrame({"timestamp": df["timestamp"], "scan_number": np.arange(N_SCANS)})
-    out["vel_div"] = df["vel_div"]
-    for col in (*VELOCITY_COLS, *INSTABILITY_COLS):
-        out[col] = 0.0
-    for made_up, sym in zip(ASSETS6, SYMS):
-        spec = UNIVERSE[sym]
-        decimals = max(0, -int(np.floor(np.log10(spec.tick_size) + 1e-9)))
-        out[sym] = np.round(df[made_up] * spec.ref_price / 100.0, decimals)  # on the tick grid
-    head = pd.concat([out.iloc[[0]]] * PREROLL, ignore_index=True)
-    head["timestamp"] = out["timestamp"].iloc[0] - pd.to_timedelta(5 * np.arange(PREROLL, 0, -1), unit="s")
-    head["scan_number"] = -1
-    return pd.concat([head, out], ignore_index=True)
+    return scenario_replay_frame(SYMS, N_SCANS, PREROLL)
 
 
 def reference_trades(frame: pd.DataFrame) -> list:
