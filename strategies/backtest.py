@@ -147,6 +147,11 @@ def quotes_for_scans(
     return out
 
 
+def dataset_vol_p60(first_days: list[list[DolphinScan]], btc: int) -> float:
+    """The gold ``vol_p60`` of a dataset from the scans of its first two days (BTC at index ``btc``)."""
+    return gold_vol_p60([_btc_prices(scans, btc) for scans in first_days[:2]])
+
+
 def _btc_prices(scans: list[DolphinScan], btc: int) -> np.ndarray:
     return np.array([s.prices[btc] for s in scans], dtype=np.float64)
 
@@ -220,7 +225,7 @@ def run_nautilus_backtest(cfg: NautilusRunConfig, progress: ProgressFn | None = 
     dates = select_days(all_days, cfg.start, cfg.end, cfg.days)
     btc = assets.index(VOL_REFERENCE_ASSET)
     first = {d: catalog.load_scans(d) for d in all_days[:2]}
-    vol_p60 = gold_vol_p60([_btc_prices(first[d], btc) for d in all_days[:2]])
+    vol_p60 = dataset_vol_p60([first[d] for d in all_days[:2]], btc)
 
     engine = BacktestEngine(
         BacktestEngineConfig(

@@ -30,7 +30,6 @@ forewarner=False)`` on the same window (a test checks this), not the gold ``dolp
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from nautilus_trader.backtest.config import BacktestDataConfig
 from nautilus_trader.backtest.config import BacktestEngineConfig
 from nautilus_trader.backtest.config import BacktestRunConfig
@@ -42,9 +41,9 @@ from nautilus_trader.config import RiskEngineConfig
 
 from nautilus_dolphin.config import ENGINE_KWARGS
 from nautilus_dolphin.config import VOL_REFERENCE_ASSET
-from nautilus_dolphin.data.volatility import gold_vol_p60
 from strategies.backtest import BACKTEST_RISK
 from strategies.backtest import SCAN_CLIENT
+from strategies.backtest import dataset_vol_p60
 from strategies.backtest import select_days
 from strategies.catalog import DolphinCatalog
 from strategies.catalog import day_bounds_ns
@@ -106,8 +105,7 @@ def backtest_run_config(
     dates = select_days(catalog.days, start, end, days)
     btc = assets.index(VOL_REFERENCE_ASSET)
     # vol_p60 from the dataset's first two days, as the gold harness and dolphin backtest do
-    first_two = [np.asarray([s.prices[btc] for s in catalog.load_scans(d)]) for d in catalog.days[:2]]
-    vol_p60 = gold_vol_p60(first_two)
+    vol_p60 = dataset_vol_p60([catalog.load_scans(d) for d in catalog.days[:2]], btc)
     t0, _ = day_bounds_ns(dates[0])
     _, t1 = day_bounds_ns(dates[-1])
     overrides = dict(engine_overrides or {})

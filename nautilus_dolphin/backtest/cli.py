@@ -106,11 +106,11 @@ def _catalog_root(args: argparse.Namespace) -> Path:
         raise UsageError(f"catalog directory not found: {root}")
     if args.runner == "nautilus":
         if not (root / "dolphin_catalog.json").is_file():
-            hint = ""
-            if list_vbt_dates(resolve_vbt_dir(root)):
+            hint, vdir = "", resolve_vbt_dir(root)
+            if list_vbt_dates(vdir):
                 hint = (
-                    f"; it holds vbt_cache day files: import them with `dolphin catalog import "
-                    f"{resolve_vbt_dir(root)} --out CATALOG` or run them with --runner standalone"
+                    f"; it holds vbt_cache day files: import them with `dolphin catalog import {vdir} "
+                    "--out CATALOG` or run them with --runner standalone"
                 )
             raise UsageError(f"{root} is not a DOLPHIN catalog (no dolphin_catalog.json){hint}")
         return root
