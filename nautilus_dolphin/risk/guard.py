@@ -179,50 +179,37 @@ class RiskGuard:
 
         ``price_age_s``/``snapshot_age_s`` of None mean "no price/snapshot seen": stale.
         """
-        verdict = self._entry_verdict(now_ns, asset, notional, leverage, open_positions, price_age_s,
-                                      snapshot_age_s)
-        if not verdict.ok:
-            self.counters[verdict.reason] += 1
-        return verdict
-
-    def _entry_verdict(
-        self,
-        now_ns: int,
-        asset: str,
-        notional: float,
-        leverage: float,
-        open_positions: int,
-        price_age_s: float | None,
-        snapshot_age_s: float | None,
-    ) -> GuardVerdict:
         cfg = self.config
         self._maybe_rearm(now_ns)
         if self.killed:
-            return GuardVerdict(False, REASON_KILL_SWITCH, self.kill_reason or "kill switch")
+            return self._blocked(REASON_KILL_SWITCH, self.kill_reason or "kill switch")
         if price_age_s is None or not math.isfinite(price_age_s) or price_age_s > cfg.max_price_age_secs:
-            return GuardVerdict(False, REASON_STALE_PRICE,
-                                f"{asset} price age {price_age_s} s > {cfg.max_price_age_secs} s")
+            return self._blocked(REASON_STALE_PRICE, f"{asset} price age {price_age_s} s > {cfg.max_price_age_secs} s")
         if cfg.max_snapshot_age_secs is not None and (
             snapshot_age_s is None
             or not math.isfinite(snapshot_age_s)
             or snapshot_age_s > cfg.max_snapshot_age_secs
         ):
-            return GuardVerdict(False, REASON_STALE_SNAPSHOT,
-                                f"{asset} snapshot age {snapshot_age_s} s > {cfg.max_snapshot_age_secs} s")
+            return self._blocked(REASON_STALE_SNAPSHOT,
+                                 f"{asset} snapshot age {snapshot_age_s} s > {cfg.max_snapshot_age_secs} s")
         if open_positions >= cfg.max_open_positions:
-            return GuardVerdict(False, REASON_MAX_OPEN_POSITIONS,
-                                f"{open_positions} open >= {cfg.max_open_positions}")
+            return self._blocked(REASON_MAX_OPEN_POSITIONS, f"{open_positions} open >= {cfg.max_open_positions}")
         if not leverage <= self.max_leverage + 1e-9:
-            return GuardVerdict(False, REASON_MAX_LEVERAGE, f"{asset} leverage {leverage:.4f} > {self.max_leverage}")
+            return self._blocked(REASON_MAX_LEVERAGE, f"{asset} leverage {leverage:.4f} > {self.max_leverage}")
         if cfg.max_position_notional is not None and not notional <= cfg.max_position_notional:
-            return GuardVerdict(False, REASON_MAX_POSITION_NOTIONAL,
-                                f"{asset} notional {notional:.2f} > {cfg.max_position_notional}")
+            return self._blocked(REASON_MAX_POSITION_NOTIONAL,
+                                 f"{asset} notional {notional:.2f} > {cfg.max_position_notional}")
         if self._count(self._trades, now_ns, TRADE_WINDOW_NS) >= cfg.max_trades_per_hour:
-            return GuardVerdict(False, REASON_TRADE_RATE, f"{cfg.max_trades_per_hour} trades in the last hour")
+            return self._blocked(REASON_TRADE_RATE, f"{cfg.max_trades_per_hour} trades in the last hour")
         rate = self.check_order_rate(now_ns)
         if not rate.ok:
-            return rate
+            return self._blocked(rate.reason, rate.detail)
         return _OK
+
+    def _blocked(self, reason: str, detail: str) -> GuardVerdict:
+        """Count a block under ``reason`` and return its verdict."""
+        self.counters[reason] += 1
+        return GuardVerdict(False, reason, detail)
 
     def check_order_rate(self, now_ns: int) -> GuardVerdict:
         """Return whether one more order fits ``max_orders_per_minute`` (not counted: the caller decides).
