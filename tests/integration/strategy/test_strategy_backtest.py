@@ -30,10 +30,11 @@ def _frame(tp: bool = True):
     return df
 
 
-def _run(df, mode: str = "TRADE", **cfg):
+def _run(df, mode: str = "TRADE", spread_ticks: int = 0, **cfg):
+    """DolphinStrategy over the frame in a BacktestEngine; quotes ``spread_ticks`` either side of the price."""
     engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
     add_binance_usdtm_venue(engine, 25000.0, parity=True)
-    instruments, quotes, scans, dtype = nautilus_objects_for_frame(df, ASSETS6)
+    instruments, quotes, scans, dtype = nautilus_objects_for_frame(df, ASSETS6, spread_ticks=spread_ticks)
     for inst in instruments:
         engine.add_instrument(inst)
     engine.add_data(quotes)
@@ -111,20 +112,8 @@ def test_low_quality_scan_does_not_trade():
 
 
 def _run_maker(df, **cfg):
-    """A BacktestEngine with quotes 5 ticks either side of the frame price and maker-first entries."""
-    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
-    add_binance_usdtm_venue(engine, 25000.0, parity=True)
-    instruments, quotes, scans, dtype = nautilus_objects_for_frame(df, ASSETS6, spread_ticks=5)
-    for inst in instruments:
-        engine.add_instrument(inst)
-    engine.add_data(quotes)
-    engine.add_data([CustomData(dtype, s) for s in scans], client_id=ClientId("SCAN"))
-    config = DolphinStrategyConfig(assets=tuple(ASSETS6), engine_overrides=OVERRIDES, subscribe_quotes=False,
-                                   order_style="maker_limit", limit_timeout_secs=20.0, **cfg)
-    strat = DolphinStrategy(config)
-    engine.add_strategy(strat)
-    engine.run()
-    return engine, strat
+    """Quotes 5 ticks either side of the frame price and maker-first entries (20 s timeout)."""
+    return _run(df, spread_ticks=5, order_style="maker_limit", limit_timeout_secs=20.0, **cfg)
 
 
 @pytest.mark.timeout(120)
