@@ -28,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.hazelcast.config import HazelcastClientSettings
+from adapters.hazelcast.lifecycle import build_client
+from adapters.hazelcast.lifecycle import shutdown_client
 from nautilus_dolphin.obf.codec import OBPayloadCodec
 from nautilus_dolphin.obf.types import OBSnapshot
 
@@ -39,7 +41,6 @@ RawSink = Callable[[str, Any], None]
 """Called with (key, raw value) of the scan key, on a Hazelcast or feed thread."""
 
 _STOP = "stop"
-_STATE = "state"
 _RESYNC = "resync"
 
 
@@ -202,12 +203,6 @@ class HazelcastFeed:
                 except Exception:
                     log.exception("Hazelcast feed: scan sink failed")
 
-    def _on_lifecycle(self, generation: int) -> Callable[[str], None]:
-        def cb(state: str) -> None:
-            self._queue.put((_STATE, (generation, state)))
-
-        return cb
-
     # ------------------------------------------------------------------ supervisor thread
     def _supervise(self) -> None:
         try:
@@ -287,18 +282,8 @@ class HazelcastFeed:
                 next_build = time.monotonic() + s.rebuild_backoff_s
 
     def _build_client(self) -> None:
-        import hazelcast
-
         self._generation += 1
-        kwargs = self.settings.client_kwargs()
-        kwargs["lifecycle_listeners"] = [self._on_lifecycle(self._generation)]
-        try:
-            self._client = hazelcast.HazelcastClient(**kwargs)  # async_start: returns at once
-            self.count("client_builds")
-        except Exception as exc:
-            self.count("client_build_failures")
-            log.warning("Hazelcast feed: cannot create client: %r", exc)
-            self._client = None
+        self._client = build_client(self.settings, self._queue, self._generation, self.count, "Hazelcast feed")
 
     def _setup_map(self) -> None:
         """get_map + listeners + first get_all; retried on the next CONNECTED when offline."""
@@ -353,11 +338,8 @@ class HazelcastFeed:
         self._map = None
         self._scan_map = None
         self._connected.clear()
-        if client is not None and shutdown:
-            try:
-                client.shutdown()
-            except Exception as exc:
-                log.info("Hazelcast feed: client shutdown raised %r", exc)
+        if shutdown:
+            shutdown_client(client, "Hazelcast feed")
 
 
 class HZOBProvider:

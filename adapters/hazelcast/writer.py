@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from adapters.hazelcast.config import HazelcastClientSettings
+from adapters.hazelcast.lifecycle import build_client
+from adapters.hazelcast.lifecycle import shutdown_client
 from nautilus_dolphin.obf.types import N_LEVELS
 
 log = logging.getLogger(__name__)
@@ -247,12 +249,6 @@ class HazelcastWriter:
         if n == 1 or n % 1000 == 0:
             log.warning("%s: write failed (%s); dropping, newest snapshot wins", self._name, type(exc).__name__)
 
-    def _on_lifecycle(self, generation: int) -> Callable[[str], None]:
-        def cb(state: str) -> None:
-            self._queue.put(("state", (generation, state)))
-
-        return cb
-
     # ------------------------------------------------------------------ supervisor thread
     def _supervise(self) -> None:
         s = self.settings
@@ -299,18 +295,8 @@ class HazelcastWriter:
             self._drop_client(shutdown=True)
 
     def _build_client(self) -> None:
-        import hazelcast
-
         self._generation += 1
-        kwargs = self.settings.client_kwargs()
-        kwargs["lifecycle_listeners"] = [self._on_lifecycle(self._generation)]
-        try:
-            self._client = hazelcast.HazelcastClient(**kwargs)  # async_start: returns at once
-            self._count("client_builds")
-        except Exception as exc:
-            self._count("client_build_failures")
-            log.warning("%s: cannot create Hazelcast client: %r", self._name, exc)
-            self._client = None
+        self._client = build_client(self.settings, self._queue, self._generation, self._count, self._name)
 
     def _setup_maps(self) -> None:
         from hazelcast.errors import HazelcastError
@@ -332,8 +318,5 @@ class HazelcastWriter:
         self._ready.clear()
         with self._lock:
             self._maps = {}
-        if client is not None and shutdown:
-            try:
-                client.shutdown()
-            except Exception as exc:
-                log.info("%s: client shutdown raised %r", self._name, exc)
+        if shutdown:
+            shutdown_client(client, self._name)
