@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.hazelcast.publisher_cli import add_hazelcast_arguments
+from adapters.hazelcast.publisher_cli import hazelcast_settings
 from adapters.hazelcast.publisher_cli import run_node_until_stopped
 
 
@@ -30,7 +31,6 @@ def build_demo_node(args: argparse.Namespace, loop: Any) -> tuple[Any, Any, Any]
     from nautilus_trader.live.node import TradingNode
 
     from adapters.hazelcast.config import HZ_CLIENT_ID
-    from adapters.hazelcast.config import HazelcastClientSettings
     from adapters.hazelcast.config import HazelcastDataClientConfig
     from adapters.hazelcast.factories import HazelcastLiveDataClientFactory
     from strategies.config import DolphinStrategyConfig
@@ -38,16 +38,7 @@ def build_demo_node(args: argparse.Namespace, loop: Any) -> tuple[Any, Any, Any]
     from strategies.instruments import make_universe
 
     assets = tuple(args.assets)
-    hz = HazelcastClientSettings(
-        cluster_name=args.hz_cluster,
-        members=tuple(m.strip() for m in args.hz_members.split(",") if m.strip()),
-        map_name=args.map_name,
-        key_pattern=args.key_pattern,
-        assets=assets,
-        scan_map=args.scan_map or args.map_name,
-        scan_key=args.scan_key,
-        rebuild_backoff_s=2.0,
-    )
+    hz = hazelcast_settings(args, assets, scan_map=args.scan_map or args.map_name, scan_key=args.scan_key)
     config = TradingNodeConfig(
         trader_id="DOLPHIN-DEMO-001",
         logging=LoggingConfig(log_level=args.log_level),

@@ -28,8 +28,11 @@ def add_hazelcast_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--key-pattern", default="asset_{symbol}_ob", help="key of one asset (needs {symbol})")
 
 
-def hazelcast_settings(args: argparse.Namespace, assets: tuple[str, ...]) -> "HazelcastClientSettings":
-    """``HazelcastClientSettings`` from the shared options (short connect timeouts for a CLI)."""
+def hazelcast_settings(args: argparse.Namespace, assets: tuple[str, ...], **extra: Any) -> "HazelcastClientSettings":
+    """``HazelcastClientSettings`` from the shared options (short connect timeouts for a CLI).
+
+    ``extra`` are further ``HazelcastClientSettings`` fields (e.g. ``scan_map``, ``scan_key``).
+    """
     from adapters.hazelcast.config import HazelcastClientSettings
 
     return HazelcastClientSettings(
@@ -39,6 +42,7 @@ def hazelcast_settings(args: argparse.Namespace, assets: tuple[str, ...]) -> "Ha
         key_pattern=args.key_pattern,
         assets=assets,
         rebuild_backoff_s=2.0,
+        **extra,
     )
 
 
