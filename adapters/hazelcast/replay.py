@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from adapters.hazelcast.config import HazelcastClientSettings
@@ -197,6 +198,8 @@ class CatalogReplayer:
         return out
 
     def _loop(self, writer: HazelcastWriter, stop: threading.Event | None) -> None:
+        if stop is None:
+            stop = threading.Event()  # never set: one code path for the pacing wait
         speed = self.config.speed
         max_gap_ns = round(self.config.max_gap_s * 1e9)
         elapsed_ns = 0  # catalog time since the first event, gaps cut to max_gap_s
@@ -204,7 +207,7 @@ class CatalogReplayer:
         t0_wall = time.monotonic()
         first_scan = last_scan = None
         for ts_ns, kind, obj in self.events():
-            if stop is not None and stop.is_set():
+            if stop.is_set():
                 self.counters["stopped_early"] = 1
                 break
             if prev_ns is not None:
@@ -218,12 +221,9 @@ class CatalogReplayer:
                 due = t0_wall + elapsed_ns / 1e9 / speed
                 delay = due - time.monotonic()
                 if delay > 0:
-                    if stop is not None:
-                        if stop.wait(delay):
-                            self.counters["stopped_early"] = 1
-                            break
-                    else:
-                        time.sleep(delay)
+                    if stop.wait(delay):
+                        self.counters["stopped_early"] = 1
+                        break
                 elif delay < -0.05:
                     self.counters["late_events"] += 1
             now = time.time()
@@ -232,10 +232,7 @@ class CatalogReplayer:
                 seq = self.sequencer.next()
                 entries: dict[str, str] = {}
                 for snap in obj:
-                    ob = snap.to_ob_snapshot()
-                    ob = type(ob)(asset=ob.asset, timestamp=ts, bid_notional=ob.bid_notional,
-                                  ask_notional=ob.ask_notional, bid_depth=ob.bid_depth, ask_depth=ob.ask_depth,
-                                  pushed_at=now, push_seq=seq)
+                    ob = replace(snap.to_ob_snapshot(), timestamp=ts, pushed_at=now, push_seq=seq)
                     try:
                         entries[self.settings.key_for(ob.asset)] = self.codec.encode(ob)
                     except ValueError as exc:
