@@ -235,12 +235,12 @@ class HazelcastWriter:
 
     # ------------------------------------------------------------------ callbacks (client threads)
     def _done(self, future: Any) -> None:
-        ok = future.exception() is None if hasattr(future, "exception") else True
+        exc = future.exception()
         with self._lock:
             self._in_flight -= 1
-            self._counters["batches_ok" if ok else "batches_failed"] += 1
-        if not ok:
-            self._note_error(future.exception())
+            self._counters["batches_ok" if exc is None else "batches_failed"] += 1
+        if exc is not None:
+            self._note_error(exc)
 
     def _note_error(self, exc: BaseException | None) -> None:
         with self._lock:
