@@ -73,6 +73,7 @@ ROLE_ENTRY_LIMIT: str = "ENTRY_LIMIT"
 ROLE_EXIT: str = "EXIT"
 KILL_SWITCH_EXIT: str = "KILL_SWITCH"
 REASON_POSITION_MISMATCH: str = "position_mismatch"
+POSITION_EVENTS_TOPIC: str = "events.position.*"
 STATE_FILE_VERSION: int = 1
 
 
@@ -169,6 +170,9 @@ class DolphinStrategy(Strategy):
         self._node_loop: tuple[Any, int] = (None, 0)
         self._snapshot_ts: dict[str, int] = {}
         self._mismatch: tuple[tuple[str, float, float], ...] = ()
+        # venue or engine positions may have changed since the last agreement check (position events
+        # of any strategy, our fills and failures): the per-scan check runs only then
+        self._positions_dirty: bool = True
         self._venue = Venue(config.venue)
 
     @property
@@ -225,6 +229,8 @@ class DolphinStrategy(Strategy):
         if self.config.state_path and os.path.exists(self.config.state_path):
             self._load_state_file(self.config.state_path)
         self._reconcile_positions()
+        self._positions_dirty = True
+        self.msgbus.subscribe(topic=POSITION_EVENTS_TOPIC, handler=self._on_any_position_event)
         self.log.info(
             f"DOLPHIN {self.config.engine} mode={self.config.mode} assets={len(self.assets)} "
             f"caps={self.engine.base_max_leverage}/{self.engine.abs_max_leverage} ob={self.config.ob_mode} "
@@ -232,6 +238,7 @@ class DolphinStrategy(Strategy):
         )
 
     def on_stop(self) -> None:
+        self.msgbus.unsubscribe(topic=POSITION_EVENTS_TOPIC, handler=self._on_any_position_event)
         if self.engine.current_date is not None and self.engine._day:
             self.engine.end_day()
         self._write_state()
@@ -250,6 +257,7 @@ class DolphinStrategy(Strategy):
     def restore_state(self, doc: Mapping[str, Any], source: str) -> None:
         """Restore a ``state_document`` (before ``_reconcile_positions`` checks it against the venue)."""
         self.engine.import_state(doc["engine"])
+        self._positions_dirty = True
         if doc.get("guard"):
             self.guard.import_state(doc["guard"])
         if doc.get("day_num") is not None:
@@ -400,7 +408,7 @@ class DolphinStrategy(Strategy):
         now = self.clock.timestamp_ns()
         if self.guard.on_equity(now, self._equity(prices)):
             self._on_kill_switch(bar_idx, now)
-        if self.config.mode == "TRADE" and not self._orders:
+        if self._positions_dirty and self.config.mode == "TRADE" and not self._orders:
             self._check_position_agreement()
         events = self.engine.step_bar_row(
             bar_idx, vd, prices, vrok, scan.v750_lambda_max_velocity, scan.instability_50
@@ -463,6 +471,7 @@ class DolphinStrategy(Strategy):
         logged once per distinct state (WARNING) and counted as ``position_mismatch``; entries are
         blocked while it lasts. It is not traded away: an operator decides.
         """
+        self._positions_dirty = False
         venue = self._venue_positions()
         assets = set(venue)
         pos = self.engine.position
@@ -480,6 +489,10 @@ class DolphinStrategy(Strategy):
             self.log.warning(f"position_mismatch: {detail}; no new entries until resolved")
         self._mismatch = state
         return not state
+
+    def _on_any_position_event(self, event: Any) -> None:
+        """A position of any strategy opened, changed or closed: re-check agreement at the next scan."""
+        self._positions_dirty = True
 
     def _block(self, ev: EntryEvent, bar_idx: int, ts: int, reason: str, detail: str) -> None:
         """Undo the engine's entry (it stays flat, capital unchanged), log, record, count."""
@@ -627,6 +640,7 @@ class DolphinStrategy(Strategy):
         role = self._orders.get(event.client_order_id)
         if role is None:
             return
+        self._positions_dirty = True
         self.counters["fills"] += 1
         px, qty, fee = float(event.last_px), float(event.last_qty), float(event.commission.as_double())
         if role in (ROLE_ENTRY, ROLE_ENTRY_LIMIT):
@@ -650,6 +664,7 @@ class DolphinStrategy(Strategy):
         role = self._orders.pop(client_order_id, None)
         if role is None:
             return
+        self._positions_dirty = True
         order = self.cache.order(client_order_id)
         filled = float(order.filled_qty) if order is not None else 0.0
         if role == ROLE_ENTRY_LIMIT and what == "canceled" and self.guard.killed:
