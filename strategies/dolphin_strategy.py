@@ -552,9 +552,10 @@ class DolphinStrategy(Strategy):
             self._block(ev, bar_idx, now, REASON_POSITION_MISMATCH, f"venue positions {venue} while the engine "
                         f"has no filled position")
             return
-        open_positions = len(venue)
+        # the engine decides entries only when flat and any venue position was blocked above, so no
+        # position is open here: max_open_positions is in effect enforced by the block above
         verdict = self.guard.check_entry(
-            now, ev.asset, ev.quantity * ev.price, ev.leverage, open_positions,
+            now, ev.asset, ev.quantity * ev.price, ev.leverage, 0,
             self._price_age_s(ev.asset, scan, now), self._snapshot_age_s(ev.asset, now),
         )
         if not verdict.ok:
