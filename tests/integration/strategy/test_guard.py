@@ -134,27 +134,27 @@ def test_entry_limits_block_what_the_engine_wanted(risk, reason):
         engine.dispose()
 
 
-@pytest.mark.timeout(120)
-def test_order_rate_blocks_an_entry():
-    def seed(strat):  # two orders 30 s before the signal (e.g. restored from state after a restart)
-        strat.guard.record_order(SIGNAL_TS - 30 * NS_PER_SEC)
-        strat.guard.record_order(SIGNAL_TS - 20 * NS_PER_SEC)
+def _seed_orders(strat):  # two orders 30 s before the signal (e.g. restored from state after a restart)
+    strat.guard.record_order(SIGNAL_TS - 30 * NS_PER_SEC)
+    strat.guard.record_order(SIGNAL_TS - 20 * NS_PER_SEC)
 
-    engine, strat = _run(_frame(tp=True), risk={"max_orders_per_minute": 2}, before=seed)
-    try:
-        _assert_blocked_flat(engine, strat, "order_rate")
-    finally:
-        engine.dispose()
+
+def _seed_trade(strat):
+    strat.guard.record_trade(SIGNAL_TS - 3000 * NS_PER_SEC)
 
 
 @pytest.mark.timeout(120)
-def test_trade_rate_blocks_an_entry():
-    def seed(strat):
-        strat.guard.record_trade(SIGNAL_TS - 3000 * NS_PER_SEC)
-
-    engine, strat = _run(_frame(tp=True), risk={"max_trades_per_hour": 1}, before=seed)
+@pytest.mark.parametrize(
+    ("risk", "seed", "reason"),
+    [
+        ({"max_orders_per_minute": 2}, _seed_orders, "order_rate"),
+        ({"max_trades_per_hour": 1}, _seed_trade, "trade_rate"),
+    ],
+)
+def test_rate_limits_block_an_entry(risk, seed, reason):
+    engine, strat = _run(_frame(tp=True), risk=risk, before=seed)
     try:
-        _assert_blocked_flat(engine, strat, "trade_rate")
+        _assert_blocked_flat(engine, strat, reason)
     finally:
         engine.dispose()
 
