@@ -40,11 +40,12 @@ from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.identifiers import InstrumentId
 
 from strategies.live_config import LiveConfig
+from strategies.replay_client import REPLAY_CLIENT_ID
 
 STRATEGY_MODES: dict[str, str] = {"OFF": "OFF", "SHADOW": "SHADOW", "PAPER": "TRADE", "LIVE": "TRADE"}
 BINANCE_CLIENT: str = "BINANCE"
 HZ_CLIENT: str = "HAZELCAST"
-REPLAY_CLIENT: str = "SCAN"
+REPLAY_CLIENT: str = REPLAY_CLIENT_ID
 
 log = logging.getLogger("dolphin.live")
 
