@@ -191,14 +191,9 @@ def strategy_config(cfg: LiveConfig) -> Any:
         "tag_sp_fees": s.tag_sp_fees,
         "mode": STRATEGY_MODES[cfg.mode],
         "oms_type": "NETTING",  # the live futures client declares HEDGING; the engine nets
+        "risk": dict(cfg.risk) or None,
+        "state_path": str(cfg.state_path),
     }
-    fields = set(DolphinStrategyConfig.__struct_fields__)
-    if "risk" in fields:
-        kwargs["risk"] = dict(cfg.risk) or None
-    elif cfg.risk:
-        raise ValueError("[risk] is set but this DolphinStrategyConfig has no 'risk' field")
-    if "state_path" in fields:
-        kwargs["state_path"] = str(cfg.state_path)
     return DolphinStrategyConfig(**kwargs)
 
 
