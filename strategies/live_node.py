@@ -352,8 +352,7 @@ def build_live_node(
             "own process (`dolphin live` does)"
         )
     key, secret = cfg.secrets()
-    Path(cfg.state_dir).mkdir(parents=True, exist_ok=True)
-    previous = note_mode_change(cfg)
+    previous = note_mode_change(cfg)  # creates state_dir
     config, factories = node_config(cfg, key, secret)
     if loop is None:
         loop = asyncio.new_event_loop()
