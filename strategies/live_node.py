@@ -393,10 +393,9 @@ def build_live_node(
         out=status_out,
         control_dir=cfg.state_dir,
         loop=loop,
-        status_server=None if cfg.status_port is None else StatusServer(None, cfg.status_host, cfg.status_port),
     )
-    if monitor.status_server is not None:
-        monitor.status_server.monitor = monitor
+    if cfg.status_port is not None:
+        monitor.status_server = StatusServer(monitor, cfg.status_host, cfg.status_port)
     parts.monitor = monitor
     node.trader.add_actor(monitor)
     node.trader.add_strategy(strategy)
