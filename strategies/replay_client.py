@@ -350,6 +350,7 @@ class ReplayScanDataClient(LiveDataClient):
         self._session: Any = None
         self._venue_ms: int | None = None
         self._warned_no_instruments = False
+        self._iids = [InstrumentId.from_str(f"{a}-PERP.{config.venue}") for a in self.rows.assets]
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -409,11 +410,7 @@ class ReplayScanDataClient(LiveDataClient):
         return self._venue_ms
 
     def _awaited(self) -> list[InstrumentId]:
-        out = []
-        for asset in self.rows.assets:
-            iid = InstrumentId.from_str(f"{asset}-PERP.{self._config.venue}")
-            if self._cache.instrument(iid) is not None:
-                out.append(iid)
+        out = [iid for iid in self._iids if self._cache.instrument(iid) is not None]
         if not out and not self._warned_no_instruments:
             # a wrong ``venue`` or no loaded instruments: lock-step cannot wait for any quote
             self._warned_no_instruments = True
