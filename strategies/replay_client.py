@@ -482,10 +482,8 @@ class ReplayScanDataClient(LiveDataClient):
                     delay = last_wall + (src - last_src) / 1e9 / cfg.speed - self._loop.time()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                now = self._clock.timestamp_ns()
-                ts_event = now if cfg.timestamps == "node" else src
-                ts_init = now if cfg.timestamps == "node" else src
-                self._handle_data(CustomData(DataType(DolphinScan), rows.scan(i, ts_event, ts_init)))
+                ts = self._clock.timestamp_ns() if cfg.timestamps == "node" else src
+                self._handle_data(CustomData(DataType(DolphinScan), rows.scan(i, ts, ts)))
                 self.counters["emitted"] += 1
                 last_wall, last_src = self._loop.time(), src
         except asyncio.CancelledError:
