@@ -252,8 +252,6 @@ def load_frame_file(path: str) -> pd.DataFrame:
     raise ValueError(f"frame_path must be a .parquet or .csv file, got {path!r}")
 
 
-
-
 def rows_from_catalog(
     root: str, start: str | None, end: str | None, assets: tuple[str, ...] | None = None
 ) -> ScanRows:
