@@ -217,35 +217,32 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     return value
 
 
-def _section(cls: type, raw: Any, source: str, prefix: str) -> Any:
+def _check_keys(raw: Any, known: list[str], source: str, prefix: str | None = None) -> None:
+    """Raise ValueError naming ``source`` unless ``raw`` is a table whose keys are all ``known``."""
     if not isinstance(raw, dict):
-        raise ValueError(f"{source}: [{prefix}] must be a table, got {raw!r}")
-    names = set(cls.__dataclass_fields__)
-    unknown = sorted(set(raw) - names)
+        where = f"[{prefix}]" if prefix else "the top level"
+        raise ValueError(f"{source}: {where} must be a table, got {raw!r}")
+    unknown = sorted(set(raw) - set(known))
     if unknown:
-        raise ValueError(f"{source}: unknown key '{prefix}.{unknown[0]}' (known: {sorted(names)})")
+        key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
+        raise ValueError(f"{source}: unknown key '{key}' (known: {known})")
+
+
+def _section(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    _check_keys(raw, sorted(cls.__dataclass_fields__), source, prefix)
     kwargs = {k: _coerce(cls, k, v, f"{source}: {prefix}.{k}") for k, v in raw.items()}
     return cls(**kwargs)
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> LiveConfig:
     """Build a ``LiveConfig`` from parsed TOML/YAML; unknown keys raise ValueError naming ``source``."""
-    if not isinstance(raw, dict):
-        raise ValueError(f"{source}: the top level must be a table/mapping")
-    top = set(LiveConfig.__dataclass_fields__)
-    unknown = sorted(set(raw) - top)
-    if unknown:
-        raise ValueError(f"{source}: unknown key '{unknown[0]}' (known: {sorted(top)})")
+    _check_keys(raw, sorted(LiveConfig.__dataclass_fields__), source)
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         if key in SECTIONS:
             kwargs[key] = _section(SECTIONS[key], value, source, key)
         elif key == "risk":
-            if not isinstance(value, dict):
-                raise ValueError(f"{source}: [risk] must be a table")
-            bad = sorted(set(value) - set(RISK_FIELDS))
-            if bad:
-                raise ValueError(f"{source}: unknown key 'risk.{bad[0]}' (known: {list(RISK_FIELDS)})")
+            _check_keys(value, list(RISK_FIELDS), source, key)
             kwargs[key] = dict(value)
         else:
             kwargs[key] = _coerce(LiveConfig, key, value, f"{source}: {key}")
