@@ -13,7 +13,6 @@ are: a restart adopts them (see docs/live.md).
 
 import argparse
 import logging
-import signal
 import sys
 from typing import Any
 
@@ -25,7 +24,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("live", help="run the strategy live (OFF/SHADOW/PAPER/LIVE) from a config file")
     p.add_argument("--config", required=False, help="deployment file (.toml, .yaml or .yml)")
     p.add_argument("--mode", choices=LIVE_MODES, help="override the file's mode")
-    p.add_argument("--duration", type=float, default=None, help="stop after SECS (default: run until Ctrl-C)")
+    p.add_argument("--duration", type=float, default=None, help="stop after SECS (default or 0: run until Ctrl-C)")
     p.add_argument("--print-config", action="store_true", help="print the fully defaulted config and exit")
     p.set_defaults(func=run)
 
@@ -57,18 +56,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as exc:  # a missing secret: the variable is named, never its value
         print(f"dolphin live: {exc.args[0]}", file=sys.stderr)
         return 2
-    loop = node.get_event_loop()
+    from adapters.hazelcast.publisher_cli import run_node_until_stopped
 
-    def stop(*_: Any) -> None:
-        loop.call_soon_threadsafe(node.stop)
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    if args.duration is not None:
-        loop.call_later(args.duration, node.stop)
-    try:
-        node.run()
+    try:  # SIGINT/SIGTERM and --duration call node.stop, as for obf-publish and the demo node
+        run_node_until_stopped(node, node.get_event_loop(), args.duration or 0.0)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         node.dispose()
     return 0
