@@ -48,14 +48,20 @@ def _assert_one_take_profit(run, live) -> None:
     assert line["type"] == "dolphin_status" and "guard" in line and "positions" in line
 
 
+def _run_take_profit(live, scenario_venue, member, tmp_path, mode: str):
+    """Run the scenario in ``mode`` until flat, check its one take-profit; return the run and the venue."""
+    venue, path, _ = scenario_venue
+    cfg = live.make_config(tmp_path, venue, member, mode, path)
+    run = live.run_live(cfg, _scenario(live, until_flat=True))
+    _assert_one_take_profit(run, live)
+    return run, venue
+
+
 @pytest.mark.binance_exec
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_live_mode_fills_at_the_venue(live, scenario_venue, member, books, secrets_env, tmp_path):
-    venue, path, _ = scenario_venue
-    cfg = live.make_config(tmp_path, venue, member, "LIVE", path)
-    run = live.run_live(cfg, _scenario(live, until_flat=True))
-    _assert_one_take_profit(run, live)
+    run, venue = _run_take_profit(live, scenario_venue, member, tmp_path, "LIVE")
     state = venue.state()
     assert state["positions"] == {}
     assert [(o["side"], o["reduceOnly"], o["status"]) for o in state["orders"]] == [
@@ -69,10 +75,7 @@ def test_live_mode_fills_at_the_venue(live, scenario_venue, member, books, secre
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_paper_mode_fills_in_the_sandbox(live, scenario_venue, member, books, secrets_env, tmp_path):
-    venue, path, _ = scenario_venue
-    cfg = live.make_config(tmp_path, venue, member, "PAPER", path)
-    run = live.run_live(cfg, _scenario(live, until_flat=True))
-    _assert_one_take_profit(run, live)
+    _run, venue = _run_take_profit(live, scenario_venue, member, tmp_path, "PAPER")
     state = venue.state()
     assert state["orders"] == [] and state["trades"] == [] and state["positions"] == {}
     assert float(state["balances"]["wallet"]) == live.CAPITAL  # nothing reached the venue's account
