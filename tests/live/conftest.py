@@ -15,9 +15,8 @@ Clean process for the real Binance execution client (see docs/loopback-venues.md
 registry trap"): once a backtest or a PAPER (sandbox) node for venue BINANCE ran in a process, every
 later ``BINANCE-...`` account there double-counts fees. Tests that run the real Binance execution
 client (mode LIVE) are marked ``binance_exec``; in a tainted process such a test runs alone in a fresh
-``python -m pytest <nodeid>`` subprocess and its result is reported here (the same mechanism as
-``tests/venues/binance_futures/conftest.py``, copied because test directories cannot import each
-other's conftest).
+``python -m pytest <nodeid>`` subprocess and its result is reported here (the shared hook of
+``tests/support/clean_process.py``, as for ``tests/venues/binance_futures``).
 """
 
 import asyncio
