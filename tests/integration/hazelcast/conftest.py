@@ -17,6 +17,8 @@ from typing import Any
 import hazelcast
 import pytest
 from hazelcast.config import ReconnectMode
+from support.subprocs import REPO
+from support.subprocs import read_banner
 
 from adapters.loopback.hazelcast import HazelcastTestMember
 from adapters.loopback.hazelcast import wait_until
@@ -250,7 +252,6 @@ def run_node() -> Callable[..., NodeRun]:
 
 # -- OB publisher end to end: the loopback Binance venue and the publisher as subprocesses -------
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[3]
 VENUE_KEY = "loopback-obf-key"
 VENUE_SECRET = "loopback-obf-secret-do-not-log-7f3a"
 KEY_ENV = "DOLPHIN_TEST_OBF_KEY"
@@ -303,8 +304,6 @@ def spawn() -> Iterator[Callable[..., Proc]]:
         handle = Proc(p)
         procs.append(handle)
         if banner:
-            from support.subprocs import read_banner
-
             handle.banner = read_banner(p, deadline, str(args[:2]))
         return handle
 
