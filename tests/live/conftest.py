@@ -20,9 +20,7 @@ client (mode LIVE) are marked ``binance_exec``; in a tainted process such a test
 """
 
 import asyncio
-import json
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Awaitable
@@ -36,18 +34,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from support.clean_process import pytest_runtest_protocol  # noqa: F401  (this folder's hook)
-from support.engine_frames import ASSETS6
 from support.engine_frames import SIGNAL_BAR
-from support.engine_frames import scenario_frame
+from support.engine_frames import scenario_replay_frame
 from support.node_run import drive_node
 from support.node_run import wait_for
+from support.subprocs import VenueProcess
 from support.subprocs import read_banner
 from support.subprocs import spawn_module
 from support.subprocs import stop_process
-
-from nautilus_dolphin.data.schema import INSTABILITY_COLS
-from nautilus_dolphin.data.schema import VELOCITY_COLS
-from nautilus_dolphin.data.universe import UNIVERSE
 
 REPO = Path(__file__).resolve().parents[2]
 SYMS: tuple[str, ...] = ("ETHUSDT", "BTCUSDT", "BNBUSDT", "BCHUSDT", "APTUSDT", "SUIUSDT")
@@ -68,54 +62,13 @@ VENUE_LIFETIME_SECS = 900.0
 
 def replay_frame(n_scans: int = N_SCANS, tp_bar: int = SIGNAL_BAR + 10) -> pd.DataFrame:
     """The scenario as a vbt_cache-layout frame over SYMS, PREROLL copies of row 0 in front."""
-    df = scenario_frame(n=n_scans)
-    df.loc[tp_bar:, "AAAUSDT"] *= 1.012
-    out = pd.DataFrame({"timestamp": df["timestamp"], "scan_number": np.arange(n_scans)})
-    out["vel_div"] = df["vel_div"]
-    for col in (*VELOCITY_COLS, *INSTABILITY_COLS):
-        out[col] = 0.0
-    for made_up, sym in zip(ASSETS6, SYMS):
-        spec = UNIVERSE[sym]
-        decimals = max(0, -int(np.floor(np.log10(spec.tick_size) + 1e-9)))
-        out[sym] = np.round(df[made_up] * spec.ref_price / 100.0, decimals)
-    head = pd.concat([out.iloc[[0]]] * PREROLL, ignore_index=True)
-    head["timestamp"] = out["timestamp"].iloc[0] - pd.to_timedelta(5 * np.arange(PREROLL, 0, -1), unit="s")
-    head["scan_number"] = -1
-    return pd.concat([head, out], ignore_index=True)
+    return scenario_replay_frame(SYMS, n_scans, PREROLL, tp_bar)
 
 
 # -- processes ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Venue:
-    """The loopback venue subprocess (a TEST STAND-IN) and its control API."""
-
-    proc: subprocess.Popen
-    port: int
-    http: str
-    ws: str
-
-    def control(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
-        import urllib.error
-        import urllib.request
-
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"{self.http}/_control/{path}", data=data, method=method or ("POST" if data is not None else "GET"),
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            raise AssertionError(f"control {path} failed: {exc.code} {exc.read()!r}") from None
-
-    async def acontrol(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
-        return await asyncio.to_thread(self.control, path, body, method)
-
-    def state(self) -> dict:
-        return self.control("state")
+Venue = VenueProcess  # the loopback venue subprocess (support.subprocs)
 
 
 def start_venue(replay: Path | None, symbols: tuple[str, ...] = SYMS, wallet: float = CAPITAL,
