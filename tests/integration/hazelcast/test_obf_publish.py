@@ -133,7 +133,7 @@ def test_writer_member_killed_and_restarted_then_close_drains(member, payloads) 
 @pytest.mark.timeout(120)
 def test_obf_publish_end_to_end_binance_venue_to_member(member, make_client, binance_venue, spawn, obf) -> None:
     venue = binance_venue(SYMBOLS)
-    args, env = obf.args(venue, member.address, SYMBOLS, 8.0)
+    args, env = obf.args(venue, member.address, SYMBOLS, 15.0)  # room for a slow start under load
     pub = spawn(args, env=env)
     reader = make_client(member.address).get_map(MAP)
     keys = [f"asset_{s}_ob" for s in SYMBOLS]
