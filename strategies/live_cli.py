@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as exc:  # a missing secret: the variable is named, never its value
         print(f"dolphin live: {exc.args[0]}", file=sys.stderr)
         return 2
-    from adapters.hazelcast.publisher_cli import run_node_until_stopped
+    from strategies.node_runner import run_node_until_stopped
 
     try:  # SIGINT/SIGTERM and --duration call node.stop, as for obf-publish and the demo node
         run_node_until_stopped(node, node.get_event_loop(), args.duration or 0.0)

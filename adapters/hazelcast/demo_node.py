@@ -21,7 +21,7 @@ from typing import Any
 
 from adapters.hazelcast.publisher_cli import add_hazelcast_arguments
 from adapters.hazelcast.publisher_cli import hazelcast_settings
-from adapters.hazelcast.publisher_cli import run_node_until_stopped
+from strategies.node_runner import run_node_until_stopped
 
 
 def build_demo_node(args: argparse.Namespace, loop: Any) -> tuple[Any, Any, Any]:

@@ -8,11 +8,12 @@ printed or logged.
 
 import argparse
 import asyncio
-import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
+
+from strategies.node_runner import run_node_until_stopped
 
 if TYPE_CHECKING:
     from adapters.hazelcast.config import HazelcastClientSettings
@@ -44,21 +45,6 @@ def hazelcast_settings(args: argparse.Namespace, assets: tuple[str, ...], **extr
         rebuild_backoff_s=2.0,
         **extra,
     )
-
-
-def run_node_until_stopped(node: Any, loop: asyncio.AbstractEventLoop, duration: float) -> None:
-    """Run ``node`` until SIGINT/SIGTERM, Ctrl-C or ``duration`` seconds (0 = no limit); the caller disposes it."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, node.stop)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-            pass
-    if duration > 0:
-        loop.call_later(duration, node.stop)
-    try:
-        node.run()
-    except KeyboardInterrupt:
-        pass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
