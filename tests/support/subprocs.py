@@ -95,3 +95,15 @@ def stop_process(proc: subprocess.Popen, port: int | None = None) -> None:
             stream.close()
     if port is not None:
         assert port_closed(port), f"port {port} still open after teardown"
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of process ``pid`` in MB from /proc (NaN when unavailable)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")

@@ -12,19 +12,12 @@ import time
 
 import numpy as np
 import pytest
+from support.subprocs import rss_mb
 
 from adapters.hazelcast.config import HazelcastClientSettings
 from nautilus_dolphin.data.universe import ASSETS
 
 MAP = "DOLPHIN_FEATURES"
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 @pytest.mark.soak
@@ -48,7 +41,7 @@ def test_soak_48_assets_10hz(member, make_client, payloads, run_node):
             for a in ASSETS:
                 last_seq[a] = seq
             if seq % int(hz * 10) == 0:
-                rss.append(_rss_mb())
+                rss.append(rss_mb())
             next_tick += 1.0 / hz
             time.sleep(max(0.0, next_tick - time.monotonic()))
         deadline = time.monotonic() + 10.0
@@ -59,7 +52,7 @@ def test_soak_48_assets_10hz(member, make_client, payloads, run_node):
                 break
             time.sleep(0.1)
 
-    rss.append(_rss_mb())
+    rss.append(rss_mb())
     settings = HazelcastClientSettings(members=(member.address,), assets=tuple(ASSETS))
     run = run_node(settings, scenario, max_seconds=seconds + 60.0, bounded=True)
     assert run.actor.newest == last_seq, "newest snapshot of some asset never arrived"

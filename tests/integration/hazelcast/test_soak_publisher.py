@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support.subprocs import rss_mb
 
 from adapters.hazelcast.config import HazelcastClientSettings
 from nautilus_dolphin.data.universe import ASSETS
@@ -31,17 +32,6 @@ from nautilus_dolphin.data.universe import UNIVERSE
 
 MAP = "DOLPHIN_FEATURES"
 SCAN_KEY = "latest_eigen_scan"
-
-
-def _rss_mb(pid: int | str = "self") -> float:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return float("nan")
 
 
 def _scan(n: int) -> str:
@@ -88,15 +78,15 @@ def run_chain(member: Any, binance_venue: Any, spawn: Any, run_node: Any, make_c
             actor.arrivals.clear()
             actor.latencies_ms.clear()
         writer = make_client(member.address).get_map(MAP)
-        rss_self, rss_pub = [_rss_mb()], [_rss_mb(pub.proc.pid)]
+        rss_self, rss_pub = [rss_mb()], [rss_mb(pub.proc.pid)]
         t0 = time.monotonic()
         n = 0
         while time.monotonic() - t0 < seconds:
             n += 1
             writer.put(SCAN_KEY, _scan(n)).result()
             if n % 10 == 0:
-                rss_self.append(_rss_mb())
-                rss_pub.append(_rss_mb(pub.proc.pid))
+                rss_self.append(rss_mb())
+                rss_pub.append(rss_mb(pub.proc.pid))
             time.sleep(max(0.0, t0 + n - time.monotonic()))
         figs["scans_written"] = n
         # stop the publisher, then the newest payload in the map must be the newest each asset got
