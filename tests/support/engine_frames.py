@@ -141,3 +141,26 @@ def scenario_replay_frame(
     head["timestamp"] = out["timestamp"].iloc[0] - pd.to_timedelta(5 * np.arange(preroll, 0, -1), unit="s")
     head["scan_number"] = -1
     return pd.concat([head, out], ignore_index=True)
+
+
+SCENARIO_OVERRIDES: dict = {"use_ob_edge": False, "use_sp_slippage": False}
+"""Engine overrides of the scenario tests: deterministic decisions (no seeded OB gate, no slippage)."""
+
+
+def scenario_trade_frame(
+    n: int = 320, tp: bool = True, crash: float | None = None, signals: tuple[int, ...] = ()
+) -> pd.DataFrame:
+    """``scenario_frame`` with prices on a 1e-4 grid, for strategy backtests (test helper).
+
+    ``tp``: AAA rises 1.2 % from ten bars after the signal (a take-profit); ``crash``: AAA falls by
+    that fraction from five bars after it; ``signals``: more bars where ``vel_div`` crosses -0.03.
+    """
+    df = scenario_frame(n=n)
+    if tp:
+        df.loc[SIGNAL_BAR + 10 :, "AAAUSDT"] *= 1.012
+    if crash is not None:
+        df.loc[SIGNAL_BAR + 5 :, "AAAUSDT"] *= 1.0 - crash
+    for bar in signals:
+        df.loc[bar, "vel_div"] = -0.03
+    df[ASSETS6] = df[ASSETS6].round(4)
+    return df

@@ -14,9 +14,11 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 from support.engine_frames import ASSETS6
+from support.engine_frames import SCENARIO_OVERRIDES
 from support.engine_frames import SIGNAL_BAR
 from support.engine_frames import nautilus_objects_for_frame
 from support.engine_frames import scenario_frame
+from support.engine_frames import scenario_trade_frame
 
 from nautilus_dolphin.risk.guard import NS_PER_SEC
 from nautilus_dolphin.risk.guard import REASONS
@@ -26,21 +28,13 @@ from strategies.data_types import DolphinScan
 from strategies.dolphin_strategy import DolphinStrategy
 from strategies.venue import add_binance_usdtm_venue
 
-OVERRIDES = {"use_ob_edge": False, "use_sp_slippage": False}
+OVERRIDES = SCENARIO_OVERRIDES
 CAPITAL = 25000.0
 SIGNAL_TS = int(scenario_frame(n=SIGNAL_BAR + 1)["timestamp"].astype("int64").iloc[SIGNAL_BAR])
 
 
 def _frame(n: int = 320, tp: bool = False, crash: float | None = None, signals: tuple[int, ...] = ()):
-    df = scenario_frame(n=n)
-    if tp:
-        df.loc[SIGNAL_BAR + 10 :, "AAAUSDT"] *= 1.012
-    if crash is not None:
-        df.loc[SIGNAL_BAR + 5 :, "AAAUSDT"] *= 1.0 - crash
-    for bar in signals:
-        df.loc[bar, "vel_div"] = -0.03
-    df[ASSETS6] = df[ASSETS6].round(4)
-    return df
+    return scenario_trade_frame(n=n, tp=tp, crash=crash, signals=signals)
 
 
 class ExternalTraderFake(Strategy):

@@ -21,15 +21,16 @@ from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import Venue
 from support.engine_frames import ASSETS6
+from support.engine_frames import SCENARIO_OVERRIDES
 from support.engine_frames import SIGNAL_BAR
 from support.engine_frames import nautilus_objects_for_frame
-from support.engine_frames import scenario_frame
+from support.engine_frames import scenario_trade_frame
 
 from strategies.config import DolphinStrategyConfig
 from strategies.dolphin_strategy import DolphinStrategy
 from strategies.venue import add_binance_usdtm_venue
 
-OVERRIDES = {"use_ob_edge": False, "use_sp_slippage": False}
+OVERRIDES = SCENARIO_OVERRIDES
 CAPITAL = 25000.0
 CONTROLLER = ImportableControllerConfig(
     controller_path="nautilus_trader.trading.controller:Controller",
@@ -39,10 +40,7 @@ CONTROLLER = ImportableControllerConfig(
 
 
 def _frame():
-    df = scenario_frame(n=320)
-    df.loc[SIGNAL_BAR + 10 :, "AAAUSDT"] *= 1.012  # take profit from bar 160
-    df[ASSETS6] = df[ASSETS6].round(4)
-    return df
+    return scenario_trade_frame()  # take profit from bar 160
 
 
 def _config(**cfg) -> DolphinStrategyConfig:

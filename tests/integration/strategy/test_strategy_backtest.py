@@ -9,9 +9,10 @@ from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import Venue
 from support.engine_frames import ASSETS6
+from support.engine_frames import SCENARIO_OVERRIDES
 from support.engine_frames import SIGNAL_BAR
 from support.engine_frames import nautilus_objects_for_frame
-from support.engine_frames import scenario_frame
+from support.engine_frames import scenario_trade_frame
 
 from nautilus_dolphin.config import ENGINE_KWARGS
 from nautilus_dolphin.engine import create_d_liq_engine
@@ -19,15 +20,11 @@ from strategies.config import DolphinStrategyConfig
 from strategies.dolphin_strategy import DolphinStrategy
 from strategies.venue import add_binance_usdtm_venue
 
-OVERRIDES = {"use_ob_edge": False, "use_sp_slippage": False}
+OVERRIDES = SCENARIO_OVERRIDES
 
 
 def _frame(tp: bool = True):
-    df = scenario_frame(n=320)
-    if tp:
-        df.loc[SIGNAL_BAR + 10 :, "AAAUSDT"] *= 1.012
-    df[ASSETS6] = df[ASSETS6].round(4)
-    return df
+    return scenario_trade_frame(tp=tp)
 
 
 def _run(df, mode: str = "TRADE", spread_ticks: int = 0, **cfg):
